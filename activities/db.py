@@ -1,0 +1,64 @@
+"""PostgreSQL access: the connection pool and the schema migrations.
+
+The pool is created closed and opened by whoever owns the process lifetime (the API's
+lifespan, the worker's main), so importing this module never connects.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+log = logging.getLogger(__name__)
+
+# Serialises concurrent migrators (API and worker starting together) across processes.
+_MIGRATION_LOCK = 0x5EC0_CA5E
+
+
+Connection = AsyncConnection[dict[str, Any]]
+Pool = AsyncConnectionPool[Connection]
+
+
+def make_pool(url: str, max_size: int = 10) -> Pool:
+    # `check` revalidates a pooled connection before handing it out, so a PostgreSQL
+    # restart costs one failed health check instead of errors in requests.
+    return AsyncConnectionPool(
+        url, min_size=1, max_size=max_size, open=False, timeout=5.0,
+        connection_class=Connection, kwargs={"row_factory": dict_row, "autocommit": True},
+        check=AsyncConnectionPool.check_connection, name="support-cases")
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("activities") / "migrations"
+    files = sorted((p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir()
+                   if p.name.endswith(".sql"))
+    return files
+
+
+async def migrate(url: str) -> list[str]:
+    """Apply the migrations not yet applied, each in its own transaction; returns their names."""
+    applied_now: list[str] = []
+    async with await AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            cur = await conn.execute("SELECT name FROM schema_migrations")
+            done = {row[0] for row in await cur.fetchall()}
+            for name, sql in migration_files():
+                if name in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(sql.encode())
+                    await conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
+                log.info("applied migration %s", name)
+                applied_now.append(name)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+    return applied_now

@@ -1,0 +1,119 @@
+"""Process configuration, read from environment variables (and an optional `.env`).
+
+One `Settings` class serves the API, the worker and the dev stack so that a variable
+means the same thing everywhere; docker-compose.yml sets the same names.
+Nothing here connects to anything: building a `Settings` only reads the environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Role(StrEnum):
+    CONTACT_CENTER = "contact_center"  # opens cases on intake
+    AGENT = "agent"  # works cases: contacts, remote access, resolution
+    SUPERVISOR = "supervisor"  # reclassifies, cancels, and may do what an agent does
+    OPS = "ops"  # reads cases and the SLA policy
+
+
+class ApiPrincipal(BaseModel):
+    name: str = Field(min_length=1)
+    roles: list[Role] = Field(min_length=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "support-cases"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    # Empty means "start an embedded PostgreSQL under DATA_DIR" (dev stack and tests only).
+    database_url: str = ""
+    database_pool_max: int = 10
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Web page of the local SMTP catcher that `make run` starts (dev stack only).
+    mail_ui_port: int = 8025
+    # Base of links sent to customers (authorization page); the API's own URL by default.
+    public_base_url: str = ""
+    # JSON object {"<api key>": {"name": "...", "roles": ["agent", ...]}}.
+    api_keys: dict[str, ApiPrincipal] = Field(default_factory=dict)
+    api_keys_file: Path | None = None
+
+    data_dir: Path = PROJECT_ROOT / "data"
+    sla_policy_file: Path | None = None
+    sla_holidays_file: Path | None = None
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "amger:pro soporte <soporte@amger.pro>"
+    agents_email: str = "agentes@amger.pro"
+    supervisors_email: str = "supervisores@amger.pro"
+
+    remote_authorization_ttl_hours: float = 24.0
+    remote_session_ttl_hours: float = 8.0
+    reopen_window_days: float = 5.0
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @property
+    def api_base_url(self) -> str:
+        return self.public_base_url.rstrip("/") or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def remote_authorization_ttl(self) -> timedelta:
+        return timedelta(hours=self.remote_authorization_ttl_hours)
+
+    @property
+    def remote_session_ttl(self) -> timedelta:
+        return timedelta(hours=self.remote_session_ttl_hours)
+
+    @property
+    def reopen_window(self) -> timedelta:
+        return timedelta(days=self.reopen_window_days)
+
+    def principals(self) -> dict[str, ApiPrincipal]:
+        """Keys from `API_KEYS` plus those in `API_KEYS_FILE` (same JSON shape)."""
+        keys = dict(self.api_keys)
+        if self.api_keys_file is not None and self.api_keys_file.exists():
+            raw = json.loads(self.api_keys_file.read_text(encoding="utf-8"))
+            keys.update({k: ApiPrincipal.model_validate(v) for k, v in raw.items()})
+        return keys
+
+
+def key_digest(key: str) -> bytes:
+    """Keys are compared by digest so that lookup time does not depend on the key."""
+    return hashlib.sha256(key.encode()).digest()
+
+
+def find_principal(keys: dict[str, ApiPrincipal], presented: str) -> ApiPrincipal | None:
+    wanted = key_digest(presented)
+    found: ApiPrincipal | None = None
+    for key, principal in keys.items():
+        if hmac.compare_digest(key_digest(key), wanted):
+            found = principal
+    return found

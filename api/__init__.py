@@ -1,0 +1,1 @@
+"""The thin HTTP API: starts case workflows and forwards agents' actions to them."""

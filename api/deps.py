@@ -1,0 +1,95 @@
+"""Dependencies: what a route needs, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from activities.settings import ApiPrincipal, Role, Settings, find_principal
+from activities.store import CaseStore
+from api.errors import Forbidden, Unauthenticated, Unavailable
+from workflows.sla import SlaPolicy
+
+
+@dataclass
+class Services:
+    """Everything the lifespan opened; kept on `app.state.services`."""
+
+    settings: Settings
+    store: CaseStore
+    policy: SlaPolicy
+    principals: dict[str, ApiPrincipal]
+    temporal: Client | None = None
+    temporal_connect: Callable[[], Coroutine[Any, Any, Client]] | None = None
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def _temporal(services: Annotated[Services, Depends(_services)]) -> Client:
+    if services.temporal is None:
+        assert services.temporal_connect is not None
+        try:
+            services.temporal = await services.temporal_connect()
+        except Exception as exc:  # the SDK raises RuntimeError when it cannot connect
+            raise Unavailable("Temporal is unreachable; retry later") from exc
+    return services.temporal
+
+
+def _settings(services: Annotated[Services, Depends(_services)]) -> Settings:
+    return services.settings
+
+
+def _store(services: Annotated[Services, Depends(_services)]) -> CaseStore:
+    return services.store
+
+
+def _policy(services: Annotated[Services, Depends(_services)]) -> SlaPolicy:
+    return services.policy
+
+
+_bearer = HTTPBearer(auto_error=False, description="API key of a user of the service")
+
+
+def _principal(services: Annotated[Services, Depends(_services)],
+               credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                      Depends(_bearer)]) -> ApiPrincipal:
+    if credentials is None:
+        raise Unauthenticated("missing API key (Authorization: Bearer <key>)")
+    principal = find_principal(services.principals, credentials.credentials)
+    if principal is None:
+        raise Unauthenticated("unknown API key")
+    return principal
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+StoreDep = Annotated[CaseStore, Depends(_store)]
+PolicyDep = Annotated[SlaPolicy, Depends(_policy)]
+TemporalDep = Annotated[Client, Depends(_temporal)]
+PrincipalDep = Annotated[ApiPrincipal, Depends(_principal)]
+
+
+def require(*roles: Role) -> Any:
+    """A dependency that lets through principals holding one of `roles`."""
+
+    def check(principal: PrincipalDep) -> ApiPrincipal:
+        if not set(principal.roles) & set(roles):
+            names = ", ".join(r.value for r in roles)
+            raise Forbidden(f"this action needs one of the roles: {names}")
+        return principal
+
+    return Depends(check)
+
+
+ContactCenter = Annotated[ApiPrincipal, require(Role.CONTACT_CENTER, Role.SUPERVISOR)]
+Agent = Annotated[ApiPrincipal, require(Role.AGENT, Role.SUPERVISOR)]
+Supervisor = Annotated[ApiPrincipal, require(Role.SUPERVISOR)]
+Reader = Annotated[ApiPrincipal, require(*Role)]

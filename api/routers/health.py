@@ -1,0 +1,42 @@
+"""Liveness and readiness for orchestrators and the dev stack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(services.store.ping(), timeout=3)
+        checks["postgresql"] = "ok"
+    except Exception as exc:
+        log.warning("readiness: PostgreSQL: %s", exc)
+        checks["postgresql"] = "unreachable"
+    try:
+        if services.temporal is None:
+            assert services.temporal_connect is not None
+            services.temporal = await asyncio.wait_for(services.temporal_connect(), timeout=3)
+        await asyncio.wait_for(services.temporal.service_client.check_health(), timeout=3)
+        checks["temporal"] = "ok"
+    except Exception as exc:
+        log.warning("readiness: Temporal: %s", exc)
+        checks["temporal"] = "unreachable"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ready" if ready else "unavailable", **checks},
+                        200 if ready else 503)

@@ -1,0 +1,155 @@
+"""Request and response bodies of the HTTP API.
+
+Request models forbid unknown fields so a typo is a 422 naming it, not a silent no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from workflows.domain import Availability, Plan, Severity, SlaState, Stage
+from workflows.models import (
+    ContactAttempt,
+    ContactChannel,
+    ContactOutcome,
+    Customer,
+    RemoteAccessKind,
+    RemoteAuthorization,
+    RemoteSession,
+    Resolution,
+    ResolutionMethod,
+    SeverityAssignment,
+)
+from workflows.severity import ImpactAssessment
+
+Text = Field(min_length=1, max_length=4000)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # The acting agent is the authenticated principal; when a client also names one,
+    # it must be the same (checked by the router).
+    agent: str | None = Field(default=None, max_length=200)
+    request_id: str | None = Field(default=None, min_length=1, max_length=100,
+                                   description="Send the same value to retry safely")
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer: Customer
+    plan: Plan
+    severity: Severity | None = None
+    severity_reason: str | None = Field(default=None, max_length=2000)
+    impact: ImpactAssessment | None = None
+    summary: str = Field(min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=20000)
+    affected_services: list[str] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _one_way_to_grade(self) -> CaseCreate:
+        if (self.severity is None) == (self.impact is None):
+            raise ValueError("give either severity (with severity_reason) or impact")
+        if self.severity is not None and not self.severity_reason:
+            raise ValueError("severity_reason is required when severity is given")
+        return self
+
+
+class ContactIn(Body):
+    channel: ContactChannel
+    outcome: ContactOutcome
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ResolveIn(Body):
+    methods: list[ResolutionMethod] = Field(min_length=1)
+    summary: str = Text
+
+
+class ReasonIn(Body):
+    reason: str = Text
+
+
+class CloseIn(Body):
+    pass
+
+
+class SeverityIn(Body):
+    severity: Severity
+    reason: str = Text
+
+
+class PlanIn(Body):
+    plan: Plan
+    reason: str = Text
+
+
+class RemoteRequestIn(Body):
+    reason: str = Text
+    access: RemoteAccessKind
+
+
+class SessionEndIn(Body):
+    outcome: Literal["completed", "incomplete", "failed"]
+    summary: str = Text
+
+
+class SlaOut(BaseModel):
+    state: SlaState
+    policy_version: str
+    availability: Availability
+    target: str | None
+    committed: bool
+    attention_from: datetime
+    response_due: datetime | None
+    warning_at: datetime | None
+    responded_at: datetime | None
+    warned_at: datetime | None
+    breached_at: datetime | None
+
+
+class CaseOut(BaseModel):
+    case_id: str
+    stage: Stage
+    plan: Plan
+    severity: Severity
+    severity_assignment: SeverityAssignment
+    customer: Customer
+    summary: str
+    description: str | None
+    affected_services: list[str]
+    registered_at: datetime
+    opened_by: str
+    queued_at: datetime | None
+    sla: SlaOut
+    contacts: list[ContactAttempt]
+    authorizations: list[RemoteAuthorization]
+    sessions: list[RemoteSession]
+    resolutions: list[Resolution]
+    resolved_at: datetime | None
+    reopen_until: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    allowed_actions: list[str]
+    revision: int
+    temporal_ui_url: str
+
+
+class EvaluateOut(BaseModel):
+    policy_version: str
+    plan: Plan
+    severity: Severity
+    availability: Availability
+    target: str | None
+    committed: bool
+    registered_at: datetime
+    response_due: datetime | None
+    warning_at: datetime | None
+    attention_from: datetime
+
+
+class ErrorOut(BaseModel):
+    detail: str

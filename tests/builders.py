@@ -1,0 +1,101 @@
+"""Builders for case inputs and a recorder standing in for the I/O activities.
+
+The recorder is used only by the workflow tests, which test the workflow's decisions;
+the real activities are tested against PostgreSQL and SMTP in their own files, and the
+API tests run the real ones end to end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from worker.build import build_worker
+from workflows.case import CaseWorkflow
+from workflows.domain import Plan, Severity
+from workflows.models import (
+    AuthorizationRequestNotice,
+    CaseInput,
+    CaseRecord,
+    CaseState,
+    CaseTimings,
+    Customer,
+    CustomerNotice,
+    SessionLinkNotice,
+    SeverityAssignment,
+    TeamNotification,
+)
+from workflows.sla import load_policy
+
+_counter = iter(range(1, 10**9))
+
+
+def new_case_id() -> str:
+    # Time-based prefix keeps ids unique across test sessions sharing a server.
+    return f"CASE-{datetime.now().strftime('%H%M%S%f')}{next(_counter):04d}"
+
+
+def case_input(plan: Plan = Plan.PREMIUM, severity: Severity = Severity.A, *,
+               registered_at: datetime, case_id: str | None = None,
+               timings: CaseTimings | None = None) -> CaseInput:
+    return CaseInput(
+        case_id=case_id or new_case_id(),
+        customer=Customer(id="C-42", name="Lucía Pérez", email="lucia@example.com",
+                          phone="+34 600 000 000"),
+        plan=plan, severity=SeverityAssignment(severity=severity, reason="test"),
+        summary="El correo no funciona", description=None, affected_services=["correo"],
+        registered_at=registered_at, opened_by="centralita", policy=load_policy(),
+        timings=timings or CaseTimings())
+
+
+@dataclass
+class Recorder:
+    records: list[CaseRecord] = field(default_factory=list)
+    team: list[TeamNotification] = field(default_factory=list)
+    customer: list[str] = field(default_factory=list)
+
+    @activity.defn(name="record_case")
+    async def record_case(self, record: CaseRecord) -> None:
+        self.records.append(record)
+
+    @activity.defn(name="notify_team")
+    async def notify_team(self, note: TeamNotification) -> None:
+        self.team.append(note)
+
+    @activity.defn(name="send_customer_notice")
+    async def send_customer_notice(self, notice: CustomerNotice) -> None:
+        self.customer.append(notice.kind)
+
+    @activity.defn(name="request_customer_authorization")
+    async def request_customer_authorization(self, req: AuthorizationRequestNotice) -> None:
+        self.customer.append("authorization_request")
+
+    @activity.defn(name="issue_session_link")
+    async def issue_session_link(self, req: SessionLinkNotice) -> None:
+        self.customer.append("session_link")
+
+    def activities(self) -> list[Any]:
+        return [self.record_case, self.notify_team, self.send_customer_notice,
+                self.request_customer_authorization, self.issue_session_link]
+
+    @property
+    def event_types(self) -> list[str]:
+        return [e.type for r in self.records for e in r.events]
+
+    def worker(self, client: Client, task_queue: str) -> Worker:
+        # Turn a workflow bug into a failed test, not an endless task retry.
+        return build_worker(client, task_queue, self.activities(),
+                            workflow_failure_exception_types=[Exception])
+
+
+async def start(client: Client, task_queue: str,
+                inp: CaseInput) -> WorkflowHandle[CaseWorkflow, CaseState]:
+    handle = await client.start_workflow(CaseWorkflow.run, inp, id=inp.case_id,
+                                         task_queue=task_queue)
+    await handle.execute_update(CaseWorkflow.registration)
+    return handle

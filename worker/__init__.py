@@ -1,0 +1,1 @@
+"""The Temporal worker process and the local development stack."""

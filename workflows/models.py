@@ -1,0 +1,322 @@
+"""Messages and state of a support case.
+
+Every workflow, update and activity takes a single pydantic model so that fields can be
+added later without breaking running histories (Temporal serialises them as JSON).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from workflows.domain import Plan, Severity, SlaState, Stage
+from workflows.severity import ImpactAssessment
+from workflows.sla import Commitment, SlaPolicy
+
+Text = Field(min_length=1, max_length=4000)
+ShortText = Field(min_length=1, max_length=200)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Customer(Model):
+    id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    phone: str | None = Field(default=None, max_length=40)
+
+
+class ContactChannel(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class ContactOutcome(StrEnum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    SENT = "sent"
+
+
+class RemoteAccessKind(StrEnum):
+    VIEW = "view"
+    CONTROL = "control"
+
+
+class ResolutionMethod(StrEnum):
+    PHONE = "phone"
+    REMOTE = "remote"
+
+
+class AuthorizationStatus(StrEnum):
+    PENDING = "pending"
+    GRANTED = "granted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+class SeverityAssignment(Model):
+    """How the severity was set: by the intake agent's judgement or by the impact rules."""
+
+    severity: Severity
+    reason: str
+    rule: str | None = None
+    impact: ImpactAssessment | None = None
+
+
+class CaseTimings(Model):
+    """Durations that come from settings, pinned on the case when it opens."""
+
+    authorization_ttl_seconds: float = 24 * 3600
+    session_ttl_seconds: float = 8 * 3600
+    reopen_window_seconds: float = 5 * 24 * 3600
+
+
+class SlaStatus(Model):
+    commitment: Commitment
+    state: SlaState
+    responded_at: datetime | None = None
+    warned_at: datetime | None = None
+    breached_at: datetime | None = None
+
+
+class ContactAttempt(Model):
+    attempt_id: str
+    channel: ContactChannel
+    outcome: ContactOutcome
+    agent: str
+    note: str | None = None
+    at: datetime
+
+    @property
+    def reached_customer(self) -> bool:
+        return self.outcome in (ContactOutcome.REACHED, ContactOutcome.SENT)
+
+
+class Consent(Model):
+    decision: Literal["authorized", "rejected", "revoked"]
+    at: datetime
+    ip: str | None
+    user_agent: str | None
+    text_shown: str
+
+
+class RemoteAuthorization(Model):
+    request_id: str
+    access: RemoteAccessKind
+    reason: str
+    agent: str
+    requested_at: datetime
+    expires_at: datetime  # the customer must answer before this
+    status: AuthorizationStatus = AuthorizationStatus.PENDING
+    access_until: datetime | None = None  # set when granted
+    consents: list[Consent] = Field(default_factory=list)
+
+
+class RemoteSession(Model):
+    session_id: str
+    request_id: str
+    agent: str
+    started_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    summary: str | None = None
+
+
+class Resolution(Model):
+    methods: list[ResolutionMethod]
+    summary: str
+    agent: str
+    at: datetime
+
+
+class CaseState(Model):
+    """The whole case: what the workflow carries, what PostgreSQL stores, what the API shows."""
+
+    case_id: str
+    revision: int = 0
+    stage: Stage
+    plan: Plan
+    severity: Severity
+    severity_assignment: SeverityAssignment
+    customer: Customer
+    summary: str
+    description: str | None = None
+    affected_services: list[str] = Field(default_factory=list)
+    registered_at: datetime
+    opened_by: str
+    timings: CaseTimings
+    sla: SlaStatus
+    queued_at: datetime | None = None
+    contacts: list[ContactAttempt] = Field(default_factory=list)
+    authorizations: list[RemoteAuthorization] = Field(default_factory=list)
+    sessions: list[RemoteSession] = Field(default_factory=list)
+    resolutions: list[Resolution] = Field(default_factory=list)
+    resolved_at: datetime | None = None
+    reopen_until: datetime | None = None
+    closed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def authorization(self) -> RemoteAuthorization | None:
+        return self.authorizations[-1] if self.authorizations else None
+
+    @property
+    def active_session(self) -> RemoteSession | None:
+        if self.sessions and self.sessions[-1].ended_at is None:
+            return self.sessions[-1]
+        return None
+
+    @property
+    def customer_reached(self) -> bool:
+        return any(c.reached_customer for c in self.contacts)
+
+
+class CaseInput(Model):
+    """Workflow input. `state` is set only when the workflow continues as new."""
+
+    case_id: str
+    customer: Customer
+    plan: Plan
+    severity: SeverityAssignment
+    summary: str
+    description: str | None = None
+    affected_services: list[str] = Field(default_factory=list)
+    registered_at: datetime
+    opened_by: str
+    policy: SlaPolicy
+    timings: CaseTimings = Field(default_factory=CaseTimings)
+    state: CaseState | None = None
+    seen_request_ids: list[str] = Field(default_factory=list)
+
+
+# --- Updates: one model each. `request_id` lets a client retry an action safely. ---
+
+
+class ActionInput(Model):
+    actor: str = Field(min_length=1, max_length=200)
+    request_id: str | None = Field(default=None, max_length=100)
+
+
+class LogContact(ActionInput):
+    channel: ContactChannel
+    outcome: ContactOutcome
+    note: str | None = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _outcome_fits_channel(self) -> LogContact:
+        email_ok = self.outcome is ContactOutcome.SENT
+        if (self.channel is ContactChannel.EMAIL) != email_ok:
+            email = self.channel is ContactChannel.EMAIL
+            allowed = "sent" if email else "reached, no_answer, voicemail"
+            raise ValueError(f"outcome {self.outcome.value!r} does not fit channel "
+                             f"{self.channel.value!r} (allowed: {allowed})")
+        return self
+
+
+class RequestRemoteAccess(ActionInput):
+    reason: str = Text
+    access: RemoteAccessKind
+
+
+class DecideRemoteAccess(ActionInput):
+    """Sent only by the authorization page, after the customer's token was checked."""
+
+    authorization_id: str
+    decision: Literal["authorized", "rejected", "revoked"]
+    ip: str | None = None
+    user_agent: str | None = None
+    text_shown: str
+
+
+class StartRemoteSession(ActionInput):
+    pass
+
+
+class EndRemoteSession(ActionInput):
+    outcome: Literal["completed", "incomplete", "failed"]
+    summary: str = Text
+
+
+class Resolve(ActionInput):
+    methods: list[ResolutionMethod] = Field(min_length=1)
+    summary: str = Text
+
+
+class Close(ActionInput):
+    pass
+
+
+class Reopen(ActionInput):
+    reason: str = Text
+
+
+class Cancel(ActionInput):
+    reason: str = Text
+
+
+class ChangeSeverity(ActionInput):
+    severity: Severity
+    reason: str = Text
+
+
+class ChangePlan(ActionInput):
+    plan: Plan
+    reason: str = Text
+
+
+# --- Activities ---
+
+
+class CaseEvent(Model):
+    event_id: str
+    case_id: str
+    type: str
+    at: datetime
+    actor: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CaseRecord(Model):
+    state: CaseState
+    events: list[CaseEvent]
+
+
+class TeamNotification(Model):
+    notification_id: str
+    case_id: str
+    audience: Literal["agents", "supervisors"]
+    kind: str
+    message: str
+
+
+class CustomerNotice(Model):
+    """A message to the customer, rendered from a Spanish template by the mail activity."""
+
+    notice_id: str
+    kind: Literal["acknowledgement", "resolution"]
+    state: CaseState
+
+
+class AuthorizationRequestNotice(Model):
+    """Asks the activity to mint the one-time token, store its hash and email the link."""
+
+    state: CaseState
+    request_id: str
+    access_hours: float
+
+
+class SessionLinkNotice(Model):
+    """Asks the activity to mint the customer's session code, store its hash and email it."""
+
+    state: CaseState
+    session_id: str

@@ -1,0 +1,47 @@
+"""Custom search attributes that ops filter on in the Temporal UI.
+
+The SQL visibility store allows at most 3 Datetime and 10 Keyword custom attributes,
+so this list is deliberately short. `DEFINITIONS` is what the dev stack, the tests and
+docker-compose register; a workflow that upserts an unregistered one fails its task.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+from workflows.models import CaseState
+
+CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
+CASE_SEVERITY = SearchAttributeKey.for_keyword("CaseSeverity")
+CASE_PLAN = SearchAttributeKey.for_keyword("CasePlan")
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+SLA_STATE = SearchAttributeKey.for_keyword("SlaState")
+CASE_QUEUE = SearchAttributeKey.for_keyword("CaseQueue")
+SLA_RESPONSE_DUE = SearchAttributeKey.for_datetime("SlaResponseDue")
+SLA_WARNING_AT = SearchAttributeKey.for_datetime("SlaWarningAt")
+
+KEYWORDS = (CASE_STAGE, CASE_SEVERITY, CASE_PLAN, CUSTOMER_ID, SLA_STATE, CASE_QUEUE)
+DATETIMES = (SLA_RESPONSE_DUE, SLA_WARNING_AT)
+# Name -> type as the `temporal` CLI spells it (`--search-attribute Name=Type`).
+DEFINITIONS = {k.name: "Keyword" for k in KEYWORDS} | {k.name: "Datetime" for k in DATETIMES}
+
+
+def _when(key: SearchAttributeKey[datetime], value: datetime | None) -> SearchAttributeUpdate:
+    return key.value_unset() if value is None else key.value_set(value)
+
+
+def search_attribute_updates(state: CaseState) -> list[SearchAttributeUpdate]:
+    c = state.sla.commitment
+    return [
+        CASE_STAGE.value_set(state.stage.value),
+        CASE_SEVERITY.value_set(state.severity.value),
+        CASE_PLAN.value_set(state.plan.value),
+        CUSTOMER_ID.value_set(state.customer.id),
+        SLA_STATE.value_set(state.sla.state.value),
+        # "agents" once the case is workable (24/7 at once, business hours at attention).
+        CASE_QUEUE.value_set("agents" if state.queued_at is not None else "waiting"),
+        _when(SLA_RESPONSE_DUE, c.response_due),
+        _when(SLA_WARNING_AT, c.warning_at),
+    ]
