@@ -57,8 +57,8 @@ class Messaging:
                 " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (mail.message_id, case_id, mail.to, kind, mail.subject))
 
-    def _mail(self, message_id: str, to: str, kind: str, **context: object) -> OutgoingMail:
-        subject, text, html = render(kind, tz=self.tz, **context)
+    def _mail(self, message_id: str, to: str, template: str, **context: object) -> OutgoingMail:
+        subject, text, html = render(template, tz=self.tz, **context)
         return OutgoingMail(message_id=message_id, to=to, subject=subject, text=text, html=html)
 
     @activity.defn(name="notify_team")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -26,6 +27,8 @@ class Services:
     principals: dict[str, ApiPrincipal]
     temporal: Client | None = None
     temporal_connect: Callable[[], Coroutine[Any, Any, Client]] | None = None
+    # The API's notion of "now" for customer links; tests move it instead of sleeping.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
 def _services(request: Request) -> Services:
@@ -51,6 +54,10 @@ def _store(services: Annotated[Services, Depends(_services)]) -> CaseStore:
     return services.store
 
 
+def _now(services: Annotated[Services, Depends(_services)]) -> datetime:
+    return services.clock()
+
+
 def _policy(services: Annotated[Services, Depends(_services)]) -> SlaPolicy:
     return services.policy
 
@@ -73,6 +80,7 @@ ServicesDep = Annotated[Services, Depends(_services)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[CaseStore, Depends(_store)]
 PolicyDep = Annotated[SlaPolicy, Depends(_policy)]
+NowDep = Annotated[datetime, Depends(_now)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
 PrincipalDep = Annotated[ApiPrincipal, Depends(_principal)]
 

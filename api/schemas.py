@@ -22,6 +22,7 @@ from workflows.models import (
     Resolution,
     ResolutionMethod,
     SeverityAssignment,
+    check_outcome,
 )
 from workflows.severity import ImpactAssessment
 
@@ -61,6 +62,11 @@ class ContactIn(Body):
     channel: ContactChannel
     outcome: ContactOutcome
     note: str | None = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _outcome_fits_channel(self) -> ContactIn:
+        check_outcome(self.channel, self.outcome)
+        return self
 
 
 class ResolveIn(Body):

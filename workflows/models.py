@@ -199,6 +199,15 @@ class CaseInput(Model):
     seen_request_ids: list[str] = Field(default_factory=list)
 
 
+def check_outcome(channel: ContactChannel, outcome: ContactOutcome) -> None:
+    """An email is sent; a phone call is reached, unanswered or left on voicemail."""
+    email = channel is ContactChannel.EMAIL
+    if email != (outcome is ContactOutcome.SENT):
+        allowed = "sent" if email else "reached, no_answer, voicemail"
+        raise ValueError(f"outcome {outcome.value!r} does not fit channel {channel.value!r} "
+                         f"(allowed: {allowed})")
+
+
 # --- Updates: one model each. `request_id` lets a client retry an action safely. ---
 
 
@@ -214,12 +223,7 @@ class LogContact(ActionInput):
 
     @model_validator(mode="after")
     def _outcome_fits_channel(self) -> LogContact:
-        email_ok = self.outcome is ContactOutcome.SENT
-        if (self.channel is ContactChannel.EMAIL) != email_ok:
-            email = self.channel is ContactChannel.EMAIL
-            allowed = "sent" if email else "reached, no_answer, voicemail"
-            raise ValueError(f"outcome {self.outcome.value!r} does not fit channel "
-                             f"{self.channel.value!r} (allowed: {allowed})")
+        check_outcome(self.channel, self.outcome)
         return self
 
 

@@ -10,7 +10,7 @@ consumes nothing and two clicks cannot both win.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qs
@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 from activities.mail import format_local
 from activities.messaging import hash_secret
 from activities.store import CaseStore
-from api.deps import PolicyDep, SettingsDep, StoreDep, TemporalDep
+from api.deps import NowDep, PolicyDep, StoreDep, TemporalDep
 from api.errors import ActionRefused
 from api.workflow_gateway import send_update
 from workflows.case import CaseWorkflow
@@ -99,19 +99,19 @@ def _authorization_page(request: Request, row: dict[str, Any], state: CaseState,
 
 @router.get("/autorizacion/{token}", response_class=HTMLResponse)
 async def authorization_page(token: str, request: Request, store: StoreDep,
-                             policy: PolicyDep) -> HTMLResponse:
+                             policy: PolicyDep, now: NowDep) -> HTMLResponse:
     found = await _load(store, "remote_authorizations", token)
     if found is None:
         return _gone(request)
     row, state = found
-    status = _status(state, row["request_id"], datetime.now(UTC))
+    status = _status(state, row["request_id"], now)
     return _authorization_page(request, row, state, policy.timezone, status)
 
 
 @router.post("/autorizacion/{token}", response_class=HTMLResponse)
 async def authorization_decision(token: str, request: Request, store: StoreDep,
                                  temporal: TemporalDep, policy: PolicyDep,
-                                 settings: SettingsDep) -> HTMLResponse:
+                                 now: NowDep) -> HTMLResponse:
     decision = _DECISIONS.get(await _decision(request) or "")
     if decision is None or not _TOKEN.match(token):
         return _gone(request, 400 if decision is None else 404)
@@ -123,7 +123,7 @@ async def authorization_decision(token: str, request: Request, store: StoreDep,
         state = None if row is None else await store.get_case(str(row["case_id"]))
         if row is None or state is None:
             return _gone(request)
-        status = _status(state, row["request_id"], datetime.now(UTC))
+        status = _status(state, row["request_id"], now)
         wanted = "authorized" if decision == "revoked" else "pending"
         if status != wanted or (decision != "revoked" and row["decided_at"] is not None):
             return _authorization_page(request, row, state, policy.timezone, status,
@@ -150,7 +150,7 @@ async def authorization_decision(token: str, request: Request, store: StoreDep,
     messages = {"authorized": "Acceso autorizado. Gracias: el técnico ya puede conectarse.",
                 "rejected": "Ha rechazado el acceso remoto. Le contactaremos por otra vía.",
                 "revoked": "Autorización revocada. El técnico ya no puede acceder a su equipo."}
-    status = _status(state, row["request_id"], datetime.now(UTC))
+    status = _status(state, row["request_id"], now)
     return _authorization_page(request, row, state, policy.timezone, status,
                                messages[decision])
 
@@ -167,24 +167,24 @@ def _session_page(request: Request, row: dict[str, Any], state: CaseState, tz: s
 
 @router.get("/sesion-remota/{code}", response_class=HTMLResponse)
 async def session_page(code: str, request: Request, store: StoreDep,
-                       policy: PolicyDep) -> HTMLResponse:
+                       policy: PolicyDep, now: NowDep) -> HTMLResponse:
     found = await _load(store, "remote_sessions", code)
     if found is None:
         return _gone(request)
     row, state = found
-    if datetime.now(UTC) >= row["expires_at"]:
+    if now >= row["expires_at"]:
         return _gone(request, 410)
     return _session_page(request, row, state, policy.timezone)
 
 
 @router.post("/sesion-remota/{code}", response_class=HTMLResponse)
 async def session_revoke(code: str, request: Request, store: StoreDep, temporal: TemporalDep,
-                         policy: PolicyDep) -> HTMLResponse:
+                         policy: PolicyDep, now: NowDep) -> HTMLResponse:
     found = await _load(store, "remote_sessions", code)
     if found is None or await _decision(request) != "revocar":
         return _gone(request, 404 if found is None else 400)
     row, state = found
-    if _status(state, row["request_id"], datetime.now(UTC)) != "authorized":
+    if _status(state, row["request_id"], now) != "authorized":
         return _session_page(request, row, state, policy.timezone,
                              "La sesión ya no está activa.", 409)
     cmd = DecideRemoteAccess(

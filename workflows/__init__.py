@@ -1,0 +1,1 @@
+"""The support case: domain vocabulary, SLA policy, lifecycle rules and the workflow."""
