@@ -1,0 +1,234 @@
+"""Emails to customers and to the support team: Spanish templates and SMTP delivery.
+
+Templates live in `activities/templates/` as `<kind>.subject.txt`, `<kind>.txt` and an
+optional `<kind>.html`. The Jinja environment is built on first use, so importing this
+module (the worker and the API both do) costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jinja2
+
+from activities.settings import Settings
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+MESSAGE_ID_DOMAIN = "amger.pro"
+KINDS = frozenset(
+    {"acknowledgement", "authorization_request", "session_link", "resolution", "team_notification"}
+)
+BUSINESS_HOURS = "horario comercial (lunes a viernes, 9:00–18:00)"
+
+_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_MONTHS = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+# IANA names are English ("Canary"); customers read the Spanish place name.
+_ZONE_NAMES = {"Europe/Madrid": "Madrid", "Atlantic/Canary": "Canarias", "Africa/Ceuta": "Ceuta"}
+SEVERITY_LABELS = {"A": "A (crítica)", "B": "B (alta)", "C": "C (no crítica)"}
+PLAN_LABELS = {
+    "free": "Administración Free",
+    "basico": "Administración Básico",
+    "estandar": "Administración Estándar",
+    "premium": "Administración Premium",
+}
+ACCESS_LABELS = {"view": "solo visualización", "control": "control remoto"}
+METHOD_LABELS = {"phone": "asistencia telefónica", "remote": "control remoto"}
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    message_id: str  # becomes <message_id@amger.pro>: the same notice always has the same id
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+
+
+class MailDeliveryError(Exception):
+    """The SMTP server could not be reached or refused the message.
+
+    Raised from an activity it fails the attempt, and Temporal retries it with backoff.
+    """
+
+    def __init__(self, recipient: str, reason: str) -> None:
+        super().__init__(f"could not deliver mail to {recipient}: {reason}")
+        self.recipient = recipient
+        self.reason = reason
+
+
+def _address(value: str) -> Address:
+    # The email package reads "amger:pro soporte <...>" as an RFC 5322 group named "amger",
+    # so the display name is split off by hand and quoted by Address.
+    value = value.strip()
+    if value.endswith(">") and "<" in value:
+        name, _, addr = value[:-1].rpartition("<")
+        return Address(display_name=name.strip().strip('"'), addr_spec=addr.strip())
+    return Address(addr_spec=value)
+
+
+def build_message(mail: OutgoingMail, sender: str, now: datetime | None = None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = _address(sender)
+    msg["To"] = _address(mail.to)
+    msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(now or datetime.now(UTC))
+    msg["Message-ID"] = f"<{mail.message_id}@{MESSAGE_ID_DOMAIN}>"
+    # Quoted-printable keeps the message 7-bit clean for relays without 8BITMIME.
+    msg.set_content(mail.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    if mail.html is not None:
+        msg.add_alternative(mail.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+class Mailer:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def send(self, mail: OutgoingMail) -> None:
+        msg = build_message(mail, self.settings.mail_from)
+        # smtplib blocks; a thread keeps a slow mail server from stalling the worker's loop.
+        await asyncio.to_thread(self._deliver, mail.to, msg)
+
+    def _deliver(self, recipient: str, msg: EmailMessage) -> None:
+        s = self.settings
+        sender = _address(s.mail_from).addr_spec
+        rcpt = _address(recipient).addr_spec
+        try:
+            client: smtplib.SMTP
+            if s.smtp_ssl:
+                client = smtplib.SMTP_SSL(
+                    s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds,
+                    context=ssl.create_default_context(),
+                )  # fmt: skip
+            else:
+                client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+            with client:
+                if s.smtp_starttls and not s.smtp_ssl:
+                    client.starttls(context=ssl.create_default_context())
+                if s.smtp_username:
+                    client.login(s.smtp_username, s.smtp_password)
+                client.send_message(msg, from_addr=sender, to_addrs=[rcpt])
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailDeliveryError(recipient, f"{type(exc).__name__}: {exc}") from exc
+
+
+# --- Rendering ---
+
+
+def format_local(dt: datetime, tz: str) -> str:
+    """`miércoles, 25 de noviembre de 2026, 9:30 (hora de Madrid)`, without system locales."""
+    if dt.tzinfo is None:  # the workflow only produces aware UTC times; naive means UTC
+        dt = dt.replace(tzinfo=UTC)
+    local = dt.astimezone(ZoneInfo(tz))
+    place = _ZONE_NAMES.get(tz, tz.rsplit("/", 1)[-1].replace("_", " "))
+    zone = "UTC" if tz in ("UTC", "Etc/UTC") else f"hora de {place}"
+    return (
+        f"{_DAYS[local.weekday()]}, {local.day} de {_MONTHS[local.month - 1]} de {local.year}, "
+        f"{local.hour}:{local.minute:02d} ({zone})"
+    )
+
+
+def format_hours(hours: float) -> str:
+    """`8 horas`, `1 hora`, `1,5 horas`, `30 minutos`."""
+    if hours < 1:
+        minutes = round(hours * 60)
+        return "1 minuto" if minutes == 1 else f"{minutes} minutos"
+    if float(hours).is_integer():
+        return "1 hora" if hours == 1 else f"{int(hours)} horas"
+    return f"{hours:.2f}".rstrip("0").replace(".", ",") + " horas"
+
+
+def join_es(items: list[str]) -> str:
+    """`a`, `a y b`, `a, b y c`."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " y " + items[-1]
+
+
+def _label(mapping: dict[str, str]) -> Callable[[object], str]:
+    def label(value: object) -> str:
+        return mapping.get(str(value), str(value))
+
+    return label
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+def access_label(access: str) -> str:
+    if access not in ACCESS_LABELS:
+        raise ValueError(f"unknown remote access kind {access!r}")
+    return ACCESS_LABELS[access]
+
+
+def authorization_text(
+    customer_name: str, agent: str, access: str, case_id: str, reason: str, access_hours: float
+) -> str:
+    """The consent sentence the customer reads on the authorization page; stored verbatim."""
+    return (
+        f"Yo, {_one_line(customer_name)}, autorizo a {_one_line(agent)} de amger:pro a acceder "
+        f"a mi equipo en modo {access_label(access)} para atender el caso {case_id} "
+        f"({_one_line(reason)}) durante un máximo de {format_hours(access_hours)} desde esta "
+        "autorización, sin instalar ningún programa en mi equipo. Puedo revocar esta "
+        "autorización en cualquier momento desde esta misma página."
+    )
+
+
+def add_filters(env: jinja2.Environment) -> None:
+    """Filters shared by the mail templates and the API's pages."""
+    env.filters.update(
+        format_local=format_local,
+        hours=format_hours,
+        join_es=join_es,
+        one_line=_one_line,
+        severity_label=_label(SEVERITY_LABELS),
+        plan_label=_label(PLAN_LABELS),
+        access_label=_label(ACCESS_LABELS),
+        method_label=_label(METHOD_LABELS),
+    )
+    env.globals["BUSINESS_HOURS"] = BUSINESS_HOURS
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,  # a missing context value fails loudly, not blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    add_filters(env)
+    return env
+
+
+def render(kind: str, /, **context: object) -> tuple[str, str, str | None]:
+    """(subject, text, html) of one kind of mail; html is None when the kind has none.
+
+    `kind` is positional-only because team notifications carry their own `kind` value.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown mail kind {kind!r}")
+    env = _environment()
+    # Summaries come from customers: a newline in a header would be rejected by the
+    # email package (header injection), so the subject is folded onto one line.
+    subject = _one_line(env.get_template(f"{kind}.subject.txt").render(context))
+    text = env.get_template(f"{kind}.txt").render(context)
+    html = None
+    if (TEMPLATES_DIR / f"{kind}.html").exists():
+        html = env.get_template(f"{kind}.html").render(context)
+    return subject, text, html

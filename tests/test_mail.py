@@ -1,0 +1,439 @@
+"""Mail rendering, SMTP delivery against a real aiosmtpd server, and the dev mail catcher."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jinja2
+import pytest
+from aiosmtpd.controller import Controller
+
+from activities.mail import (
+    MailDeliveryError,
+    Mailer,
+    OutgoingMail,
+    authorization_text,
+    format_hours,
+    format_local,
+    render,
+)
+from activities.settings import Settings
+from worker.mailcatcher import MailCatcher, linkify
+from workflows.domain import Availability, Plan, Severity, SlaState, Stage
+from workflows.models import CaseState, CaseTimings, Customer, SeverityAssignment, SlaStatus
+from workflows.sla import Commitment
+
+TZ = "Europe/Madrid"
+LINK = "https://soporte.amger.pro/autorizacion/AbC-123_xyz?origen=correo&paso=1"
+REGISTERED = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # a Wednesday
+
+
+def make_case(
+    plan: Plan = Plan.PREMIUM,
+    severity: Severity = Severity.A,
+    *,
+    response_due: datetime | None = REGISTERED + timedelta(hours=1),
+    availability: Availability = Availability.ALWAYS,
+    registered_at: datetime = REGISTERED,
+    attention_from: datetime | None = None,
+    summary: str = "No se pueden enviar correos desde Outlook",
+) -> CaseState:
+    commitment = Commitment(
+        policy_version="test",
+        availability=availability,
+        target="1h" if response_due else None,
+        committed=response_due is not None,
+        response_due=response_due,
+        warning_at=None,
+        attention_from=attention_from or registered_at,
+    )
+    state = SlaState.PENDING if response_due else SlaState.NOT_COMMITTED
+    return CaseState(
+        case_id="CASE-000001",
+        stage=Stage.REGISTRO,
+        plan=plan,
+        severity=severity,
+        severity_assignment=SeverityAssignment(severity=severity, reason="test"),
+        customer=Customer(id="C-1", name="Lucía Núñez", email="lucia@example.com"),
+        summary=summary,
+        registered_at=registered_at,
+        opened_by="centralita",
+        timings=CaseTimings(),
+        sla=SlaStatus(commitment=commitment, state=state),
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Collector]]:
+    collector = Collector()
+    controller = Controller(
+        collector, hostname="127.0.0.1", port=free_port(), server_hostname="localhost"
+    )
+    controller.start()
+    try:
+        yield controller.port, collector
+    finally:
+        controller.stop()
+
+
+def parse(data: bytes) -> EmailMessage:
+    msg = message_from_bytes(data, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def parts(msg: EmailMessage) -> tuple[str, str | None]:
+    text = msg.get_body(preferencelist=("plain",))
+    html = msg.get_body(preferencelist=("html",))
+    assert text is not None
+    return text.get_content(), None if html is None else html.get_content()
+
+
+def auth_mail(access: str = "control") -> tuple[str, str, str | None]:
+    return render(
+        "authorization_request", case=make_case(), tz=TZ, link=LINK, agent="Marta Gil",
+        access=access, reason="Revisar la configuración de Outlook",
+        expires_at=datetime(2026, 11, 26, 9, 0, tzinfo=UTC), access_hours=8.0,
+    )  # fmt: skip
+
+
+# --- Delivery ---
+
+
+async def test_send_delivers_utf8_message_with_html_alternative(
+    smtp_server: tuple[int, Collector],
+) -> None:
+    port, collector = smtp_server
+    subject, text, html = auth_mail()
+    mail = OutgoingMail("authorization-req-1", "lucia@example.com", subject, text, html)
+    await Mailer(Settings(smtp_host="127.0.0.1", smtp_port=port)).send(mail)
+
+    [envelope] = collector.envelopes
+    assert envelope.rcpt_tos == ["lucia@example.com"]
+    assert envelope.mail_from == "soporte@amger.pro"
+    msg = parse(envelope.content)
+    assert msg["To"] == "lucia@example.com"
+    assert msg["From"].addresses[0].display_name == "amger:pro soporte"
+    assert msg["Subject"] == subject
+    assert "autorización" in msg["Subject"]
+    assert msg["Message-ID"] == "<authorization-req-1@amger.pro>"
+    assert msg["Date"].datetime is not None
+    body, alternative = parts(msg)
+    text_part = msg.get_body(preferencelist=("plain",))
+    assert text_part is not None
+    assert text_part.get_content_charset() == "utf-8"
+    assert text_part["Content-Transfer-Encoding"] == "quoted-printable"  # 7-bit safe
+    assert "Estimado/a Lucía Núñez:" in body
+    assert LINK in body.split()
+    assert alternative is not None
+    assert 'href="https://soporte.amger.pro/autorizacion/AbC-123_xyz?origen=correo&amp;paso=1"' in (
+        alternative
+    )
+
+
+async def test_same_message_id_on_resend(smtp_server: tuple[int, Collector]) -> None:
+    port, collector = smtp_server
+    mailer = Mailer(Settings(smtp_host="127.0.0.1", smtp_port=port))
+    mail = OutgoingMail("team-n1", "agentes@amger.pro", "Asunto", "Texto")
+    await mailer.send(mail)
+    await mailer.send(mail)
+    ids = [parse(e.content)["Message-ID"] for e in collector.envelopes]
+    assert ids == ["<team-n1@amger.pro>"] * 2
+    assert parse(collector.envelopes[0].content).get_body(preferencelist=("html",)) is None
+
+
+async def test_delivery_error_when_nothing_listens() -> None:
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=free_port(), smtp_timeout_seconds=2)
+    with pytest.raises(MailDeliveryError) as caught:
+        await Mailer(settings).send(OutgoingMail("x-1", "lucia@example.com", "Asunto", "Texto"))
+    assert caught.value.recipient == "lucia@example.com"
+    assert "Connection" in caught.value.reason or "refused" in caught.value.reason.lower()
+
+
+# --- Rendering ---
+
+
+def test_format_local_across_dst_change() -> None:
+    # Summer time ends in Spain on Sunday 25 October 2026 at 03:00 local (01:00 UTC).
+    assert format_local(datetime(2026, 10, 24, 10, 0, tzinfo=UTC), TZ) == (
+        "sábado, 24 de octubre de 2026, 12:00 (hora de Madrid)"
+    )
+    assert format_local(datetime(2026, 10, 26, 10, 0, tzinfo=UTC), TZ) == (
+        "lunes, 26 de octubre de 2026, 11:00 (hora de Madrid)"
+    )
+    # And starts on Sunday 29 March 2026 at 02:00 local.
+    assert format_local(datetime(2026, 3, 29, 0, 30, tzinfo=UTC), TZ).endswith(
+        " 1:30 (hora de Madrid)"
+    )
+    assert format_local(datetime(2026, 3, 29, 1, 30, tzinfo=UTC), TZ).endswith(
+        " 3:30 (hora de Madrid)"
+    )
+    assert format_local(datetime(2026, 11, 25, 9, 30, tzinfo=UTC), "Atlantic/Canary") == (
+        "miércoles, 25 de noviembre de 2026, 9:30 (hora de Canarias)"
+    )
+
+
+def test_acknowledgement_with_commitment() -> None:
+    subject, text, html = render("acknowledgement", case=make_case(), tz=TZ)
+    assert subject == "[CASE-000001] Hemos registrado su incidencia: " + make_case().summary
+    assert (
+        "Le responderemos antes del miércoles, 25 de noviembre de 2026, 11:00 (hora de Madrid)."
+        in text
+    )
+    assert "Gravedad: A (crítica)" in text
+    assert "Plan: Administración Premium" in text
+    assert "correo electrónico o por teléfono" in text
+    assert "sin compromiso" not in text
+    assert html is not None
+    assert "A (crítica)" in html
+    assert "antes del" in html
+
+
+def test_acknowledgement_response_due_after_dst_change() -> None:
+    registered = datetime(2026, 10, 24, 20, 0, tzinfo=UTC)  # Saturday 22:00 summer time
+    case = make_case(
+        Plan.BASICO,
+        Severity.B,
+        registered_at=registered,
+        response_due=registered + timedelta(days=1),
+    )
+    _, text, _ = render("acknowledgement", case=case, tz=TZ)
+    # 20:00 UTC is 22:00 on Saturday but 21:00 on Sunday, after clocks go back.
+    assert "antes del domingo, 25 de octubre de 2026, 21:00 (hora de Madrid)" in text
+    assert "B (alta)" in text
+    assert "Administración Básico" in text
+
+
+def test_acknowledgement_without_commitment_in_business_hours() -> None:
+    registered = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # Saturday
+    case = make_case(
+        Plan.FREE, Severity.C, response_due=None, availability=Availability.BUSINESS_HOURS,
+        registered_at=registered, attention_from=datetime(2026, 11, 30, 8, 0, tzinfo=UTC),
+    )  # fmt: skip
+    _, text, html = render("acknowledgement", case=case, tz=TZ)
+    assert "sin compromiso de tiempo de respuesta" in text
+    assert "horario comercial (lunes a viernes, 9:00–18:00)" in text
+    assert "a partir del lunes, 30 de noviembre de 2026, 9:00 (hora de Madrid)" in text
+    assert "Le responderemos antes" not in text
+    assert "C (no crítica)" in text
+    assert "Administración Free" in text
+    assert html is not None
+    assert "sin compromiso de tiempo de respuesta" in html
+
+
+def test_subject_stays_on_one_line_and_html_is_escaped() -> None:
+    case = make_case(summary="Outlook <b>falla</b>\nBcc: otro@example.com")
+    subject, text, html = render("acknowledgement", case=case, tz=TZ)
+    assert "\n" not in subject
+    assert "<b>falla</b>" in text  # plain text is not escaped
+    assert html is not None
+    assert "&lt;b&gt;falla&lt;/b&gt;" in html
+    assert "<b>falla" not in html
+
+
+@pytest.mark.parametrize(
+    ("access", "label"), [("control", "control remoto"), ("view", "solo visualización")]
+)
+def test_authorization_request(access: str, label: str) -> None:
+    subject, text, html = auth_mail(access)
+    assert subject.startswith("[CASE-000001] ")
+    assert "Marta Gil" in text
+    assert "Revisar la configuración de Outlook" in text
+    assert f"Tipo de acceso: {label}." in text
+    assert "No se instala ningún programa en su equipo" in text
+    assert "de forma segura" in text
+    assert "Solo usted puede autorizar" in text
+    assert f"\n{LINK}\n" in text
+    assert "un solo uso" in text
+    assert "caduca el jueves, 26 de noviembre de 2026, 10:00 (hora de Madrid)" in text
+    assert "revocar la autorización en cualquier momento" in text
+    assert "8 horas" in text
+    assert html is not None
+    assert "&amp;paso=1" in html
+    assert label in html
+
+
+def test_session_link() -> None:
+    subject, text, html = render(
+        "session_link", case=make_case(), tz=TZ, link=LINK, agent="Marta Gil",
+        expires_at=datetime(2026, 11, 25, 17, 0, tzinfo=UTC),
+    )  # fmt: skip
+    assert "acceso remoto" in subject.lower()
+    assert "Marta Gil" in text
+    assert f"\n{LINK}\n" in text
+    assert "revocar el acceso en cualquier momento" in text
+    assert "miércoles, 25 de noviembre de 2026, 18:00 (hora de Madrid)" in text
+    assert html is not None
+    assert "origen=correo&amp;paso=1" in html
+
+
+def test_resolution() -> None:
+    until = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    subject, text, html = render(
+        "resolution", case=make_case(), tz=TZ, summary="Se ha reparado el perfil de Outlook.",
+        methods=["phone", "remote"], reopen_until=until,
+    )  # fmt: skip
+    assert "resuelta" in subject
+    assert "Se ha reparado el perfil de Outlook." in text
+    assert "mediante asistencia telefónica y control remoto." in text
+    assert (
+        "reabramos el caso hasta el lunes, 30 de noviembre de 2026, 10:00 (hora de Madrid)" in text
+    )
+    assert html is not None
+    assert "asistencia telefónica y control remoto" in html
+
+    _, text, _ = render(
+        "resolution", case=make_case(), tz=TZ, summary="Hecho.", methods=["phone"],
+        reopen_until=None,
+    )  # fmt: skip
+    assert "mediante asistencia telefónica." in text
+    assert "hasta el" not in text
+
+
+def test_team_notification_is_text_only() -> None:
+    subject, text, html = render(
+        "team_notification", case_id="CASE-000001", kind="case_queued",
+        message="Caso CASE-000001 en cola", case_url="http://127.0.0.1:8000/cases/CASE-000001",
+    )  # fmt: skip
+    assert subject == "[CASE-000001] case_queued: Caso CASE-000001 en cola"
+    assert "http://127.0.0.1:8000/cases/CASE-000001" in text
+    assert html is None
+
+
+def test_render_rejects_unknown_kind_and_missing_context() -> None:
+    with pytest.raises(ValueError, match="unknown mail kind"):
+        render("spam", case=make_case(), tz=TZ)
+    with pytest.raises(jinja2.UndefinedError):
+        render("session_link", case=make_case(), tz=TZ)
+
+
+def test_authorization_text() -> None:
+    assert authorization_text(
+        "Lucía Núñez", "Marta Gil", "control", "CASE-000001", "Revisar Outlook", 8.0
+    ) == (
+        "Yo, Lucía Núñez, autorizo a Marta Gil de amger:pro a acceder a mi equipo en modo "
+        "control remoto para atender el caso CASE-000001 (Revisar Outlook) durante un máximo "
+        "de 8 horas desde esta autorización, sin instalar ningún programa en mi equipo. Puedo "
+        "revocar esta autorización en cualquier momento desde esta misma página."
+    )
+    view = authorization_text("Ana", "Marta", "view", "CASE-2", "Ver\nel error", 1)
+    assert "en modo solo visualización" in view
+    assert "(Ver el error)" in view
+    assert "máximo de 1 hora desde" in view
+    assert [format_hours(h) for h in (0.5, 1.5, 24)] == ["30 minutos", "1,5 horas", "24 horas"]
+    with pytest.raises(ValueError, match="unknown remote access"):
+        authorization_text("Ana", "Marta", "admin", "CASE-2", "x", 1)
+
+
+# --- Mail catcher ---
+
+
+def test_linkify_escapes_text_and_links() -> None:
+    out = linkify('Pulse <aquí>: https://x.test/a?b=1&c="2". Fin & gracias')
+    assert out == (
+        'Pulse &lt;aquí&gt;: <a href="https://x.test/a?b=1&amp;c=">https://x.test/a?b=1&amp;c=</a>'
+        "&quot;2&quot;. Fin &amp; gracias"
+    )
+
+
+async def test_mail_catcher_saves_and_lists_messages(tmp_path: Path) -> None:
+    folder = tmp_path / "mail"
+    async with MailCatcher(folder, smtp_port=0, http_port=0) as catcher:
+        subject, text, html = auth_mail()
+        settings = Settings(smtp_host="127.0.0.1", smtp_port=catcher.smtp_port)
+        await Mailer(settings).send(
+            OutgoingMail("authorization-req-2", "lucia@example.com", subject, text, html)
+        )
+        [eml] = list(folder.glob("*.eml"))
+        assert parse(eml.read_bytes())["Message-ID"] == "<authorization-req-2@amger.pro>"
+
+        base = f"http://127.0.0.1:{catcher.http_port}"
+        async with httpx.AsyncClient(base_url=base) as client:
+            listing = await client.get("/")
+            assert listing.status_code == 200
+            assert subject in listing.text
+            assert "lucia@example.com" in listing.text
+            shown = await client.get(f"/message/{eml.name}")
+            assert shown.status_code == 200
+            assert f'<a href="{LINK.replace("&", "&amp;")}">' in shown.text
+            assert (await client.get(f"/message/{eml.name}/html")).text.replace(
+                "\r\n", "\n"
+            ) == html
+            assert (await client.get("/message/..%2Fsecret.eml")).status_code == 404
+            assert (await client.get("/message/nothing.eml")).status_code == 404
+    with pytest.raises(ConnectionRefusedError):  # stopped: nothing listens any more
+        socket.create_connection(("127.0.0.1", catcher.smtp_port), timeout=1).close()
+
+
+# --- Customer pages (api/templates), rendered the way Starlette does: autoescaped ---
+
+
+def page(name: str, **context: object) -> str:
+    root = Path(__file__).resolve().parent.parent / "api" / "templates"
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(root), autoescape=True)
+    return env.get_template(name).render(context)
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "buttons"),
+    [
+        ("pending", None, ["autorizar", "rechazar"]),
+        ("authorized", "Acceso autorizado. Gracias.", ["revocar"]),
+        ("rejected", None, []),
+        ("revoked", None, []),
+        ("expired", None, []),
+    ],
+)
+def test_authorization_page(status: str, message: str | None, buttons: list[str]) -> None:
+    consent = authorization_text("Lucía", "Marta Gil", "control", "CASE-1", "Ver <Outlook>", 8)
+    html = page(
+        "authorization.html", case_id="CASE-1", summary="Correo", customer_name="Lucía",
+        agent="Marta Gil", access_label="control remoto", reason="Ver <Outlook>",
+        expires_at_text="jueves, 26 de noviembre de 2026, 10:00 (hora de Madrid)",
+        text_shown=consent, status=status, action_url="/autorizacion/tok", message=message,
+    )  # fmt: skip
+    assert 'name="viewport"' in html
+    assert "<script" not in html
+    assert "Ver &lt;Outlook&gt;" in html
+    assert "<Outlook>" not in html
+    found = [v for v in ("autorizar", "rechazar", "revocar") if f'value="{v}"' in html]
+    assert found == buttons
+    assert ('action="/autorizacion/tok"' in html) == bool(buttons)
+    assert ('id="resultado"' in html) == (status != "pending")
+    if message:
+        assert f'id="resultado" class="status" role="status">{message}<' in html
+    if status == "pending":
+        assert consent.replace("<", "&lt;").replace(">", "&gt;") in html
+
+
+def test_session_and_notice_pages() -> None:
+    context = {"case_id": "CASE-1", "agent": "Marta", "expires_at_text": "hoy", "message": None}
+    active = page("session.html", status="active", action_url="/sesion-remota/c", **context)
+    assert 'name="decision" value="revocar"' in active
+    ended = page("session.html", status="ended", action_url="/sesion-remota/c", **context)
+    assert "revocar" not in ended
+    notice = page("notice.html", title="Enlace no disponible", message="Este enlace no es válido.")
+    assert "Este enlace no es válido." in notice
