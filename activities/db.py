@@ -28,15 +28,23 @@ def make_pool(url: str, max_size: int = 10) -> Pool:
     # `check` revalidates a pooled connection before handing it out, so a PostgreSQL
     # restart costs one failed health check instead of errors in requests.
     return AsyncConnectionPool(
-        url, min_size=1, max_size=max_size, open=False, timeout=5.0,
-        connection_class=Connection, kwargs={"row_factory": dict_row, "autocommit": True},
-        check=AsyncConnectionPool.check_connection, name="support-cases")
+        url,
+        min_size=1,
+        max_size=max_size,
+        open=False,
+        timeout=5.0,
+        connection_class=Connection,
+        kwargs={"row_factory": dict_row, "autocommit": True},
+        check=AsyncConnectionPool.check_connection,
+        name="support-cases",
+    )
 
 
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("activities") / "migrations"
-    files = sorted((p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir()
-                   if p.name.endswith(".sql"))
+    files = sorted(
+        (p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".sql")
+    )
     return files
 
 
@@ -48,7 +56,8 @@ async def migrate(url: str) -> list[str]:
         try:
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
             cur = await conn.execute("SELECT name FROM schema_migrations")
             done = {row[0] for row in await cur.fetchall()}
             for name, sql in migration_files():

@@ -66,25 +66,43 @@ class CaseStore:
     async def record_case(self, record: CaseRecord) -> None:
         state = record.state
         row = {
-            "case_id": state.case_id, "revision": state.revision, "stage": state.stage.value,
-            "plan": state.plan.value, "severity": state.severity.value,
-            "customer_id": state.customer.id, "sla_state": state.sla.state.value,
+            "case_id": state.case_id,
+            "revision": state.revision,
+            "stage": state.stage.value,
+            "plan": state.plan.value,
+            "severity": state.severity.value,
+            "customer_id": state.customer.id,
+            "sla_state": state.sla.state.value,
             "response_due": state.sla.commitment.response_due,
-            "registered_at": state.registered_at, "doc": Jsonb(state.model_dump(mode="json")),
+            "registered_at": state.registered_at,
+            "doc": Jsonb(state.model_dump(mode="json")),
         }
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute(_UPSERT_CASE, row)
             async with conn.cursor() as cur:
-                await cur.executemany(_INSERT_EVENT, [
-                    (e.event_id, e.case_id, state.revision, e.type, e.at, e.actor, Jsonb(e.data))
-                    for e in record.events])
+                await cur.executemany(
+                    _INSERT_EVENT,
+                    [
+                        (
+                            e.event_id,
+                            e.case_id,
+                            state.revision,
+                            e.type,
+                            e.at,
+                            e.actor,
+                            Jsonb(e.data),
+                        )
+                        for e in record.events
+                    ],
+                )
 
     async def store_notification(self, note: TeamNotification) -> None:
         async with self.pool.connection() as conn:
             await conn.execute(
                 "INSERT INTO team_notifications (notification_id, case_id, audience, kind,"
                 " message) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (note.notification_id, note.case_id, note.audience, note.kind, note.message))
+                (note.notification_id, note.case_id, note.audience, note.kind, note.message),
+            )
 
     # --- Queries for the API ---
 
@@ -95,20 +113,28 @@ class CaseStore:
         return None if row is None else CaseState.model_validate(row["doc"])
 
     async def events(self, case_id: str) -> list[StoredEvent]:
-        async with self.pool.connection() as conn, conn.cursor(
-                row_factory=class_row(StoredEvent)) as cur:
+        async with (
+            self.pool.connection() as conn,
+            conn.cursor(row_factory=class_row(StoredEvent)) as cur,
+        ):
             await cur.execute(
                 "SELECT seq, event_id::text AS event_id, case_id, revision, type, at, actor,"
-                " data FROM case_events WHERE case_id = %s ORDER BY seq", (case_id,))
+                " data FROM case_events WHERE case_id = %s ORDER BY seq",
+                (case_id,),
+            )
             return await cur.fetchall()
 
     async def notifications(self, case_id: str) -> list[StoredNotification]:
-        async with self.pool.connection() as conn, conn.cursor(
-                row_factory=class_row(StoredNotification)) as cur:
+        async with (
+            self.pool.connection() as conn,
+            conn.cursor(row_factory=class_row(StoredNotification)) as cur,
+        ):
             await cur.execute(
                 "SELECT notification_id::text AS notification_id, case_id, audience, kind,"
                 " message, created_at FROM team_notifications WHERE case_id = %s"
-                " ORDER BY created_at", (case_id,))
+                " ORDER BY created_at",
+                (case_id,),
+            )
             return await cur.fetchall()
 
     async def next_case_id(self) -> str:
@@ -123,10 +149,13 @@ class CaseStore:
         async with self.pool.connection() as conn:
             await conn.execute(
                 "INSERT INTO intake_requests (idempotency_key, case_id, body_sha256)"
-                " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", (key, case_id, body_sha256))
+                " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (key, case_id, body_sha256),
+            )
             cur = await conn.execute(
                 "SELECT case_id, body_sha256 FROM intake_requests WHERE idempotency_key = %s",
-                (key,))
+                (key,),
+            )
             row = await cur.fetchone()
         assert row is not None
         return str(row["case_id"]), str(row["body_sha256"])

@@ -65,9 +65,10 @@ def _policy(services: Annotated[Services, Depends(_services)]) -> SlaPolicy:
 _bearer = HTTPBearer(auto_error=False, description="API key of a user of the service")
 
 
-def _principal(services: Annotated[Services, Depends(_services)],
-               credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                      Depends(_bearer)]) -> ApiPrincipal:
+def _principal(
+    services: Annotated[Services, Depends(_services)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiPrincipal:
     if credentials is None:
         raise Unauthenticated("missing API key (Authorization: Bearer <key>)")
     principal = find_principal(services.principals, credentials.credentials)

@@ -60,8 +60,7 @@ class BadRequest(ApiError):
     status = 422
 
 
-_UNREACHABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                RPCStatusCode.CANCELLED}
+_UNREACHABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -84,15 +83,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PoolTimeout)
     async def database_down(_: Request, exc: Exception) -> JSONResponse:
         log.warning("PostgreSQL unreachable: %s", exc)
-        return JSONResponse({"detail": "PostgreSQL is unreachable; nothing was changed, "
-                                       "retry later"}, 503, headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"detail": "PostgreSQL is unreachable; nothing was changed, retry later"},
+            503,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(RPCError)
     async def temporal_error(_: Request, exc: RPCError) -> JSONResponse:
         if exc.status in _UNREACHABLE:
             log.warning("Temporal unreachable: %s", exc)
-            return JSONResponse({"detail": "Temporal is unreachable; retry later"}, 503,
-                                headers={"Retry-After": "5"})
+            return JSONResponse(
+                {"detail": "Temporal is unreachable; retry later"},
+                503,
+                headers={"Retry-After": "5"},
+            )
         log.error("Temporal error: %s", exc)
         return JSONResponse({"detail": "internal error"}, 500)
 

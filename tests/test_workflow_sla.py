@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -12,19 +13,31 @@ from temporalio.testing import WorkflowEnvironment
 from tests.builders import Recorder, case_input, start
 from workflows.case import ACTION_NOT_ALLOWED, CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState, Stage
-from workflows.models import Close, ContactChannel, ContactOutcome, LogContact
+from workflows.models import (
+    ChangePlan,
+    ChangeSeverity,
+    Close,
+    ContactChannel,
+    ContactOutcome,
+    LogContact,
+)
+from workflows.search_attributes import CASE_QUEUE
+from workflows.sla import evaluate, load_policy
 
-PHONE_REACHED = LogContact(actor="ana", channel=ContactChannel.PHONE,
-                           outcome=ContactOutcome.REACHED)
+PHONE_REACHED = LogContact(
+    actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED
+)
 
 
 async def test_severity_a_breaches_after_one_hour_without_contact(
-        skipping_env: WorkflowEnvironment, task_queue: str) -> None:
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
     rec = Recorder()
     now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env.client, task_queue):
-        handle = await start(skipping_env.client, task_queue,
-                             case_input(Plan.PREMIUM, Severity.A, registered_at=now))
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client, task_queue, case_input(Plan.PREMIUM, Severity.A, registered_at=now)
+        )
         await skipping_env.sleep(timedelta(minutes=44))
         state = await handle.query(CaseWorkflow.state)
         assert state.sla.state is SlaState.PENDING
@@ -41,16 +54,20 @@ async def test_severity_a_breaches_after_one_hour_without_contact(
     assert state.sla.breached_at - now < timedelta(hours=1, minutes=1)
     assert rec.event_types.index("sla_warning") < rec.event_types.index("sla_breached")
     assert [(n.audience, n.kind) for n in rec.team if n.kind.startswith("sla")] == [
-        ("agents", "sla_warning"), ("supervisors", "sla_breached")]
+        ("agents", "sla_warning"),
+        ("supervisors", "sla_breached"),
+    ]
 
 
 async def test_reaching_contact_meets_the_one_hour_target(
-        skipping_env: WorkflowEnvironment, task_queue: str) -> None:
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
     rec = Recorder()
     now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env.client, task_queue):
-        handle = await start(skipping_env.client, task_queue,
-                             case_input(Plan.FREE, Severity.A, registered_at=now))
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client, task_queue, case_input(Plan.FREE, Severity.A, registered_at=now)
+        )
         await skipping_env.sleep(timedelta(minutes=30))
         state = await handle.execute_update(CaseWorkflow.log_contact, PHONE_REACHED)
         assert state.sla.state is SlaState.MET
@@ -64,12 +81,16 @@ async def test_reaching_contact_meets_the_one_hour_target(
 
 
 async def test_an_action_the_stage_forbids_is_rejected_before_history(
-        skipping_env: WorkflowEnvironment, task_queue: str) -> None:
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
     rec = Recorder()
     now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env.client, task_queue):
-        handle = await start(skipping_env.client, task_queue,
-                             case_input(Plan.ESTANDAR, Severity.B, registered_at=now))
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client,
+            task_queue,
+            case_input(Plan.ESTANDAR, Severity.B, registered_at=now),
+        )
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await handle.execute_update(CaseWorkflow.close, Close(actor="ana"))
         state = await handle.query(CaseWorkflow.state)
@@ -79,6 +100,238 @@ async def test_an_action_the_stage_forbids_is_rejected_before_history(
     assert cause.type == ACTION_NOT_ALLOWED
     assert "registro" in cause.message
     assert state.stage is Stage.REGISTRO
-    accepted = [e for e in history.events if e.HasField(
-        "workflow_execution_update_accepted_event_attributes")]
+    accepted = [
+        e
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
     assert len(accepted) == 1  # only the registration update, not the refused close
+
+
+# --- Every committed cell of the seed's matrix, and reclassification ---
+
+POLICY = load_policy()
+COMMITTED = [
+    (plan, sev) for plan in Plan for sev in Severity if POLICY.cell(plan, sev).target is not None
+]
+SECOND = timedelta(seconds=1)
+
+
+async def _sleep_until(env: WorkflowEnvironment, at: datetime) -> None:
+    now = await env.get_current_time()
+    if at > now:
+        await env.sleep(at - now)
+
+
+@pytest.mark.parametrize(
+    ("plan", "severity"), COMMITTED, ids=[f"{p.value}-{s.value}" for p, s in COMMITTED]
+)
+async def test_warning_then_breach_without_contact(
+    skipping_env: WorkflowEnvironment, task_queue: str, plan: Plan, severity: Severity
+) -> None:
+    rec = Recorder()
+    now = await skipping_env.get_current_time()
+    c = evaluate(POLICY, plan, severity, now)
+    assert c.warning_at is not None
+    assert c.response_due is not None
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client, task_queue, case_input(plan, severity, registered_at=now)
+        )
+        await _sleep_until(skipping_env, c.warning_at - SECOND)
+        before = await handle.query(CaseWorkflow.state)
+        await _sleep_until(skipping_env, c.warning_at + SECOND)
+        warned = await handle.query(CaseWorkflow.state)
+        await _sleep_until(skipping_env, c.response_due - SECOND)
+        not_yet = await handle.query(CaseWorkflow.state)
+        await _sleep_until(skipping_env, c.response_due + SECOND)
+        after = await handle.query(CaseWorkflow.state)
+    assert before.sla.warned_at is None
+    assert warned.sla.warned_at is not None
+    assert c.warning_at <= warned.sla.warned_at <= c.warning_at + SECOND
+    assert not_yet.sla.state is SlaState.PENDING
+    assert after.sla.state is SlaState.BREACHED
+    assert after.sla.breached_at is not None
+    assert c.response_due <= after.sla.breached_at <= c.response_due + SECOND
+    assert [n.kind for n in rec.team if n.kind.startswith("sla")] == ["sla_warning", "sla_breached"]
+
+
+@pytest.mark.parametrize("contact_after", [0.5, 0.9], ids=["before-warning", "after-warning"])
+async def test_contact_meets_the_target(
+    skipping_env: WorkflowEnvironment, task_queue: str, contact_after: float
+) -> None:
+    rec = Recorder()
+    now = await skipping_env.get_current_time()
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client,
+            task_queue,
+            case_input(Plan.ESTANDAR, Severity.C, registered_at=now),
+        )
+        await skipping_env.sleep(timedelta(hours=4) * contact_after)
+        email = LogContact(actor="ana", channel=ContactChannel.EMAIL, outcome=ContactOutcome.SENT)
+        await handle.execute_update(CaseWorkflow.log_contact, email)
+        await skipping_env.sleep(timedelta(hours=5))
+        state = await handle.query(CaseWorkflow.state)
+    assert state.sla.state is SlaState.MET
+    assert "sla_breached" not in rec.event_types
+    assert ("sla_warning" in rec.event_types) == (contact_after > 0.75)
+
+
+async def test_reclassification_up_shortens_the_deadline(
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    rec = Recorder()
+    now = await skipping_env.get_current_time()
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client,
+            task_queue,
+            case_input(Plan.ESTANDAR, Severity.B, registered_at=now),
+        )
+        await skipping_env.sleep(timedelta(minutes=30))
+        state = await handle.execute_update(
+            CaseWorkflow.change_severity,
+            ChangeSeverity(actor="sofia", severity=Severity.A, reason="afecta a toda la oficina"),
+        )
+        assert state.sla.commitment.response_due == now + timedelta(hours=1)
+        await _sleep_until(skipping_env, now + timedelta(hours=1, seconds=1))
+        state = await handle.query(CaseWorkflow.state)
+    assert state.sla.state is SlaState.BREACHED
+    changed = next(e for r in rec.records for e in r.events if e.type == "severity_changed")
+    assert changed.data["old_commitment"]["target"] == "2h"
+    assert changed.data["new_commitment"]["target"] == "1h"
+
+
+async def test_reclassification_down_lengthens_the_deadline(
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    rec = Recorder()
+    now = await skipping_env.get_current_time()
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client, task_queue, case_input(Plan.PREMIUM, Severity.A, registered_at=now)
+        )
+        await skipping_env.sleep(timedelta(minutes=20))
+        await handle.execute_update(
+            CaseWorkflow.change_severity,
+            ChangeSeverity(
+                actor="sofia", severity=Severity.C, reason="solo un usuario, hay alternativa"
+            ),
+        )
+        await _sleep_until(skipping_env, now + timedelta(hours=3, minutes=59))
+        mid = await handle.query(CaseWorkflow.state)
+        await _sleep_until(skipping_env, now + timedelta(hours=4, seconds=1))
+        end = await handle.query(CaseWorkflow.state)
+    assert mid.sla.state is SlaState.PENDING
+    assert end.sla.state is SlaState.BREACHED
+
+
+async def test_reclassification_to_a_past_deadline_breaches_at_once(
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    rec = Recorder()
+    now = await skipping_env.get_current_time()
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client,
+            task_queue,
+            case_input(Plan.ESTANDAR, Severity.B, registered_at=now),
+        )
+        await skipping_env.sleep(timedelta(minutes=90))
+        await handle.execute_update(
+            CaseWorkflow.change_severity,
+            ChangeSeverity(actor="sofia", severity=Severity.A, reason="crítico"),
+        )
+        # Let the breach's activities finish before the worker stops; "at once" = <1 s.
+        await skipping_env.sleep(SECOND)
+        state = await handle.query(CaseWorkflow.state)
+    assert state.sla.state is SlaState.BREACHED
+    assert state.sla.breached_at is not None
+    assert state.sla.breached_at - now <= timedelta(minutes=90) + SECOND
+
+
+async def test_a_met_response_stays_met_after_reclassification(
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    rec = Recorder()
+    now = await skipping_env.get_current_time()
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client,
+            task_queue,
+            case_input(Plan.ESTANDAR, Severity.C, registered_at=now),
+        )
+        await skipping_env.sleep(timedelta(hours=2))
+        await handle.execute_update(CaseWorkflow.log_contact, PHONE_REACHED)
+        state = await handle.execute_update(
+            CaseWorkflow.change_severity,
+            ChangeSeverity(actor="sofia", severity=Severity.A, reason="era crítico"),
+        )
+        await skipping_env.sleep(timedelta(hours=3))
+        state = await handle.query(CaseWorkflow.state)
+    assert state.sla.state is SlaState.MET
+    assert state.sla.commitment.target == "1h"
+
+
+async def test_plan_change_creates_a_commitment(
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    rec = Recorder()
+    now = await skipping_env.get_current_time()
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(
+            skipping_env.client, task_queue, case_input(Plan.BASICO, Severity.C, registered_at=now)
+        )
+        first = await handle.query(CaseWorkflow.state)
+        state = await handle.execute_update(
+            CaseWorkflow.change_plan,
+            ChangePlan(actor="sofia", plan=Plan.PREMIUM, reason="contrató premium"),
+        )
+        assert state.sla.state is SlaState.PENDING
+        await _sleep_until(skipping_env, now + timedelta(hours=4, seconds=1))
+        state = await handle.query(CaseWorkflow.state)
+    assert first.sla.state is SlaState.NOT_COMMITTED
+    assert state.plan is Plan.PREMIUM
+    assert state.sla.state is SlaState.BREACHED
+    assert "plan_changed" in rec.event_types
+
+
+async def test_business_hours_case_enters_the_queue_on_monday_morning(
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    madrid = ZoneInfo("Europe/Madrid")
+    now = (await skipping_env.get_current_time()).astimezone(madrid)
+    friday = now.date() + timedelta(days=(4 - now.weekday()) % 7 or 7)
+    friday_evening = datetime.combine(friday, time(19, 0), madrid)
+    monday_nine = datetime.combine(friday + timedelta(days=3), time(9, 0), madrid)
+    if any(h.date == monday_nine.date() for h in POLICY.holidays):
+        pytest.skip("the Monday after is a holiday this week")  # the calendar tests cover it
+    await _sleep_until(skipping_env, friday_evening)
+    rec = Recorder()
+    async with rec.worker(skipping_env, task_queue):
+        registered = await skipping_env.get_current_time()
+        handle = await start(
+            skipping_env.client,
+            task_queue,
+            case_input(Plan.FREE, Severity.B, registered_at=registered),
+        )
+        await _sleep_until(skipping_env, monday_nine - SECOND)
+        waiting = await handle.query(CaseWorkflow.state)
+        await _sleep_until(skipping_env, monday_nine + SECOND)
+        queued = await handle.query(CaseWorkflow.state)
+        history = await handle.fetch_history()
+    assert waiting.queued_at is None
+    assert waiting.sla.state is SlaState.NOT_COMMITTED
+    assert queued.queued_at is not None
+    assert monday_nine <= queued.queued_at <= monday_nine + SECOND
+    queue_values = [
+        e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields[
+            CASE_QUEUE.name
+        ].data
+        for e in history.events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    assert queue_values[0] == b'"waiting"'
+    assert queue_values[-1] == b'"agents"'
+    assert [n.kind for n in rec.team] == ["case_queued"]

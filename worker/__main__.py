@@ -33,11 +33,13 @@ async def serve(settings: Settings) -> None:
         client = await connect(settings)
         store = CaseStore(pool)
         messaging = Messaging(store, Mailer(settings), settings, policy.timezone)
-        worker = build_worker(client, settings.temporal_task_queue,
-                              case_activities(store, messaging),
-                              graceful_shutdown_timeout=_GRACE)
-        log.info("worker polling %s on %s", settings.temporal_task_queue,
-                 settings.temporal_address)
+        worker = build_worker(
+            client,
+            settings.temporal_task_queue,
+            case_activities(store, messaging),
+            graceful_shutdown_timeout=_GRACE,
+        )
+        log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
         async with worker:  # leaving the block finishes running activities, then stops
             await stop.wait()
             log.info("shutting down")

@@ -14,30 +14,35 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.settings import Settings
 from workflows.search_attributes import DEFINITIONS
 
-_TYPES = {"Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-          "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME}
+_TYPES = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
 
 
 async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.temporal_address,
-                                namespace=settings.temporal_namespace,
-                                data_converter=pydantic_data_converter)
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
 
 
 async def register_search_attributes(client: Client, namespace: str) -> list[str]:
     """Register the attributes the workflow upserts, skipping those already there."""
     try:
         listed = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=namespace))
+            ListSearchAttributesRequest(namespace=namespace)
+        )
         existing = set(listed.custom_attributes)
     except RPCError as exc:
         # The time-skipping test server cannot list them but accepts additions.
         if exc.status != RPCStatusCode.UNIMPLEMENTED:
             raise
         existing = set()
-    missing = {name: _TYPES[kind] for name, kind in DEFINITIONS.items()
-               if name not in existing}
+    missing = {name: _TYPES[kind] for name, kind in DEFINITIONS.items() if name not in existing}
     if missing:
         await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing))
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
     return sorted(missing)

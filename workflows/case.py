@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -63,8 +64,12 @@ class CaseActivities:
 
 
 def _not_allowed(message: str, state: CaseState, allowed: list[str]) -> ApplicationError:
-    return ApplicationError(message, {"stage": state.stage.value, "allowed": allowed},
-                            type=ACTION_NOT_ALLOWED, non_retryable=True)
+    return ApplicationError(
+        message,
+        {"stage": state.stage.value, "allowed": allowed},
+        type=ACTION_NOT_ALLOWED,
+        non_retryable=True,
+    )
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -84,13 +89,23 @@ class CaseWorkflow:
     def _initial_state(inp: CaseInput) -> CaseState:
         commitment = evaluate(inp.policy, inp.plan, inp.severity.severity, inp.registered_at)
         return CaseState(
-            case_id=inp.case_id, stage=Stage.REGISTRO, plan=inp.plan,
-            severity=inp.severity.severity, severity_assignment=inp.severity,
-            customer=inp.customer, summary=inp.summary, description=inp.description,
-            affected_services=inp.affected_services, registered_at=inp.registered_at,
-            opened_by=inp.opened_by, timings=inp.timings,
-            sla=SlaStatus(commitment=commitment, state=SlaState.PENDING
-                          if commitment.committed else SlaState.NOT_COMMITTED))
+            case_id=inp.case_id,
+            stage=Stage.REGISTRO,
+            plan=inp.plan,
+            severity=inp.severity.severity,
+            severity_assignment=inp.severity,
+            customer=inp.customer,
+            summary=inp.summary,
+            description=inp.description,
+            affected_services=inp.affected_services,
+            registered_at=inp.registered_at,
+            opened_by=inp.opened_by,
+            timings=inp.timings,
+            sla=SlaStatus(
+                commitment=commitment,
+                state=SlaState.PENDING if commitment.committed else SlaState.NOT_COMMITTED,
+            ),
+        )
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
@@ -107,8 +122,11 @@ class CaseWorkflow:
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 await self._drain_outbox()
-                workflow.continue_as_new(self._input.model_copy(
-                    update={"state": self._state, "seen_request_ids": self._seen}))
+                workflow.continue_as_new(
+                    self._input.model_copy(
+                        update={"state": self._state, "seen_request_ids": self._seen}
+                    )
+                )
             await self._wait_for_change_or_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain_outbox()
@@ -125,8 +143,9 @@ class CaseWorkflow:
         if left <= 0:
             return
         with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: self._wake or bool(self._outbox),
-                                          timeout=left, timeout_summary=label)
+            await workflow.wait_condition(
+                lambda: self._wake or bool(self._outbox), timeout=left, timeout_summary=label
+            )
 
     # --- Carrying out effects ---
 
@@ -137,47 +156,80 @@ class CaseWorkflow:
         now = workflow.now()
         state = self._state
         state.revision += 1
-        events = [CaseEvent(event_id=str(workflow.uuid4()), case_id=state.case_id, type=t,
-                            at=now, actor=actor, data=data) for t, actor, data in fx.events]
+        events = [
+            CaseEvent(
+                event_id=str(workflow.uuid4()),
+                case_id=state.case_id,
+                type=t,
+                at=now,
+                actor=actor,
+                data=data,
+            )
+            for t, actor, data in fx.events
+        ]
         await workflow.execute_activity(
-            CaseActivities.RECORD, CaseRecord(state=state, events=events),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=_ACTIVITY_RETRY,
-            summary=", ".join(e.type for e in events) or "estado")
+            CaseActivities.RECORD,
+            CaseRecord(state=state, events=events),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=_ACTIVITY_RETRY,
+            summary=", ".join(e.type for e in events) or "estado",
+        )
         workflow.upsert_search_attributes(search_attribute_updates(state))
         workflow.set_current_details(self._details())
         snapshot = state.model_copy(deep=True)
         for audience, kind, message in fx.notifications:
-            note = TeamNotification(notification_id=str(workflow.uuid4()),
-                                    case_id=state.case_id, audience=audience, kind=kind,
-                                    message=message)
-            self._outbox.append(lambda n=note: self._run(CaseActivities.NOTIFY_TEAM, n,
-                                                         f"Aviso a {n.audience}: {n.kind}"))
+            note = TeamNotification(
+                notification_id=str(workflow.uuid4()),
+                case_id=state.case_id,
+                audience=audience,
+                kind=kind,
+                message=message,
+            )
+            self._outbox.append(
+                partial(
+                    self._run,
+                    CaseActivities.NOTIFY_TEAM,
+                    note,
+                    f"Aviso a {note.audience}: {note.kind}",
+                )
+            )
         for kind in fx.customer:
             self._outbox.append(self._customer_message(kind, snapshot))
         self._wake = True
 
-    def _customer_message(self, kind: tr.CustomerMessage,
-                          snapshot: CaseState) -> Callable[[], asyncio.Future[None]]:
+    def _customer_message(
+        self, kind: tr.CustomerMessage, snapshot: CaseState
+    ) -> Callable[[], asyncio.Future[None]]:
         if kind == "authorization_request":
             auth = snapshot.authorization
             assert auth is not None
             req = AuthorizationRequestNotice(
-                state=snapshot, request_id=auth.request_id,
-                access_hours=snapshot.timings.session_ttl_seconds / 3600)
-            return lambda: self._run(CaseActivities.REQUEST_AUTHORIZATION, req,
-                                     "Solicitud de autorización al cliente")
+                state=snapshot,
+                request_id=auth.request_id,
+                access_hours=snapshot.timings.session_ttl_seconds / 3600,
+            )
+            return lambda: self._run(
+                CaseActivities.REQUEST_AUTHORIZATION, req, "Solicitud de autorización al cliente"
+            )
         if kind == "session_link":
             session = snapshot.sessions[-1]
             link = SessionLinkNotice(state=snapshot, session_id=session.session_id)
-            return lambda: self._run(CaseActivities.SESSION_LINK, link,
-                                     "Enlace de sesión remota al cliente")
+            return lambda: self._run(
+                CaseActivities.SESSION_LINK, link, "Enlace de sesión remota al cliente"
+            )
         notice = CustomerNotice(notice_id=str(workflow.uuid4()), kind=kind, state=snapshot)
         return lambda: self._run(CaseActivities.NOTIFY_CUSTOMER, notice, f"Correo: {kind}")
 
     def _run(self, activity: str, arg: object, summary: str) -> asyncio.Future[None]:
-        return asyncio.ensure_future(workflow.execute_activity(
-            activity, arg, start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=_ACTIVITY_RETRY, summary=summary))
+        return asyncio.ensure_future(
+            workflow.execute_activity(
+                activity,
+                arg,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=_ACTIVITY_RETRY,
+                summary=summary,
+            )
+        )
 
     async def _drain_outbox(self) -> None:
         # Messages go out in order, after the state that caused them is persisted, and
@@ -207,8 +259,9 @@ class CaseWorkflow:
             allowed = [a.value for a in allowed_actions(self._state, workflow.now())]
             raise _not_allowed(problem, self._state, allowed)
 
-    async def _act(self, action: Action, request_id: str | None,
-                   change: Callable[[datetime], tr.Effects]) -> CaseState:
+    async def _act(
+        self, action: Action, request_id: str | None, change: Callable[[datetime], tr.Effects]
+    ) -> CaseState:
         async with self._lock:
             if request_id is not None and request_id in self._seen:
                 return self._state
@@ -216,7 +269,7 @@ class CaseWorkflow:
             self._check(action, None)
             await self._apply(change(workflow.now()))
             if request_id is not None:
-                self._seen = [*self._seen[-_SEEN_IDS_KEPT + 1:], request_id]
+                self._seen = [*self._seen[-_SEEN_IDS_KEPT + 1 :], request_id]
         return self._state
 
     @workflow.update
@@ -227,8 +280,11 @@ class CaseWorkflow:
 
     @workflow.update
     async def log_contact(self, cmd: LogContact) -> CaseState:
-        return await self._act(Action.CONTACT, cmd.request_id, lambda now: tr.log_contact(
-            self._state, cmd, now, str(workflow.uuid4())))
+        return await self._act(
+            Action.CONTACT,
+            cmd.request_id,
+            lambda now: tr.log_contact(self._state, cmd, now, str(workflow.uuid4())),
+        )
 
     @log_contact.validator
     def _validate_log_contact(self, cmd: LogContact) -> None:
@@ -236,9 +292,11 @@ class CaseWorkflow:
 
     @workflow.update
     async def request_remote_access(self, cmd: RequestRemoteAccess) -> CaseState:
-        return await self._act(Action.REQUEST_REMOTE_ACCESS, cmd.request_id,
-                               lambda now: tr.request_remote(self._state, cmd, now,
-                                                             str(workflow.uuid4())))
+        return await self._act(
+            Action.REQUEST_REMOTE_ACCESS,
+            cmd.request_id,
+            lambda now: tr.request_remote(self._state, cmd, now, str(workflow.uuid4())),
+        )
 
     @request_remote_access.validator
     def _validate_request_remote_access(self, cmd: RequestRemoteAccess) -> None:
@@ -246,8 +304,11 @@ class CaseWorkflow:
 
     @workflow.update
     async def decide_remote_access(self, cmd: DecideRemoteAccess) -> CaseState:
-        return await self._act(Action.DECIDE_REMOTE_ACCESS, cmd.request_id,
-                               lambda now: tr.decide_remote(self._state, cmd, now))
+        return await self._act(
+            Action.DECIDE_REMOTE_ACCESS,
+            cmd.request_id,
+            lambda now: tr.decide_remote(self._state, cmd, now),
+        )
 
     @decide_remote_access.validator
     def _validate_decide_remote_access(self, cmd: DecideRemoteAccess) -> None:
@@ -258,13 +319,18 @@ class CaseWorkflow:
         if auth.request_id != cmd.authorization_id or auth.status.value != expected:
             raise _not_allowed(
                 f"this authorization request cannot be {cmd.decision} now "
-                f"(its status is {auth.status.value})", self._state, [])
+                f"(its status is {auth.status.value})",
+                self._state,
+                [],
+            )
 
     @workflow.update
     async def start_remote_session(self, cmd: StartRemoteSession) -> CaseState:
-        return await self._act(Action.START_REMOTE_SESSION, cmd.request_id,
-                               lambda now: tr.start_session(self._state, cmd.actor, now,
-                                                            str(workflow.uuid4())))
+        return await self._act(
+            Action.START_REMOTE_SESSION,
+            cmd.request_id,
+            lambda now: tr.start_session(self._state, cmd.actor, now, str(workflow.uuid4())),
+        )
 
     @start_remote_session.validator
     def _validate_start_remote_session(self, cmd: StartRemoteSession) -> None:
@@ -272,8 +338,11 @@ class CaseWorkflow:
 
     @workflow.update
     async def end_remote_session(self, cmd: EndRemoteSession) -> CaseState:
-        return await self._act(Action.END_REMOTE_SESSION, cmd.request_id,
-                               lambda now: tr.end_session(self._state, cmd, now))
+        return await self._act(
+            Action.END_REMOTE_SESSION,
+            cmd.request_id,
+            lambda now: tr.end_session(self._state, cmd, now),
+        )
 
     @end_remote_session.validator
     def _validate_end_remote_session(self, cmd: EndRemoteSession) -> None:
@@ -281,8 +350,9 @@ class CaseWorkflow:
 
     @workflow.update
     async def resolve(self, cmd: Resolve) -> CaseState:
-        return await self._act(Action.RESOLVE, cmd.request_id,
-                               lambda now: tr.resolve(self._state, cmd, now))
+        return await self._act(
+            Action.RESOLVE, cmd.request_id, lambda now: tr.resolve(self._state, cmd, now)
+        )
 
     @resolve.validator
     def _validate_resolve(self, cmd: Resolve) -> None:
@@ -295,12 +365,16 @@ class CaseWorkflow:
             raise _not_allowed(
                 f"resolution method(s) {names} did not take place on this case "
                 "(phone needs a call that reached the customer; remote needs a finished "
-                "remote session)", self._state, [Action.RESOLVE.value])
+                "remote session)",
+                self._state,
+                [Action.RESOLVE.value],
+            )
 
     @workflow.update
     async def close(self, cmd: Close) -> CaseState:
-        return await self._act(Action.CLOSE, cmd.request_id,
-                               lambda now: tr.close(self._state, cmd.actor, now, False))
+        return await self._act(
+            Action.CLOSE, cmd.request_id, lambda now: tr.close(self._state, cmd.actor, now, False)
+        )
 
     @close.validator
     def _validate_close(self, cmd: Close) -> None:
@@ -308,8 +382,9 @@ class CaseWorkflow:
 
     @workflow.update
     async def reopen(self, cmd: Reopen) -> CaseState:
-        return await self._act(Action.REOPEN, cmd.request_id,
-                               lambda now: tr.reopen(self._state, cmd.actor, cmd.reason))
+        return await self._act(
+            Action.REOPEN, cmd.request_id, lambda now: tr.reopen(self._state, cmd.actor, cmd.reason)
+        )
 
     @reopen.validator
     def _validate_reopen(self, cmd: Reopen) -> None:
@@ -317,8 +392,11 @@ class CaseWorkflow:
 
     @workflow.update
     async def cancel(self, cmd: Cancel) -> CaseState:
-        return await self._act(Action.CANCEL, cmd.request_id,
-                               lambda now: tr.cancel(self._state, cmd.actor, cmd.reason, now))
+        return await self._act(
+            Action.CANCEL,
+            cmd.request_id,
+            lambda now: tr.cancel(self._state, cmd.actor, cmd.reason, now),
+        )
 
     @cancel.validator
     def _validate_cancel(self, cmd: Cancel) -> None:
@@ -326,9 +404,11 @@ class CaseWorkflow:
 
     @workflow.update
     async def change_severity(self, cmd: ChangeSeverity) -> CaseState:
-        return await self._act(Action.CHANGE_SEVERITY, cmd.request_id,
-                               lambda now: tr.reclassify(self._state, self._input.policy,
-                                                         cmd, now))
+        return await self._act(
+            Action.CHANGE_SEVERITY,
+            cmd.request_id,
+            lambda now: tr.reclassify(self._state, self._input.policy, cmd, now),
+        )
 
     @change_severity.validator
     def _validate_change_severity(self, cmd: ChangeSeverity) -> None:
@@ -336,9 +416,11 @@ class CaseWorkflow:
 
     @workflow.update
     async def change_plan(self, cmd: ChangePlan) -> CaseState:
-        return await self._act(Action.CHANGE_PLAN, cmd.request_id,
-                               lambda now: tr.reclassify(self._state, self._input.policy,
-                                                         cmd, now))
+        return await self._act(
+            Action.CHANGE_PLAN,
+            cmd.request_id,
+            lambda now: tr.reclassify(self._state, self._input.policy, cmd, now),
+        )
 
     @change_plan.validator
     def _validate_change_plan(self, cmd: ChangePlan) -> None:

@@ -204,8 +204,9 @@ def check_outcome(channel: ContactChannel, outcome: ContactOutcome) -> None:
     email = channel is ContactChannel.EMAIL
     if email != (outcome is ContactOutcome.SENT):
         allowed = "sent" if email else "reached, no_answer, voicemail"
-        raise ValueError(f"outcome {outcome.value!r} does not fit channel {channel.value!r} "
-                         f"(allowed: {allowed})")
+        raise ValueError(
+            f"outcome {outcome.value!r} does not fit channel {channel.value!r} (allowed: {allowed})"
+        )
 
 
 # --- Updates: one model each. `request_id` lets a client retry an action safely. ---

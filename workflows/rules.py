@@ -27,8 +27,15 @@ class Action(StrEnum):
     CHANGE_PLAN = "change_plan"
 
 
-_WORKING = frozenset({Stage.REGISTRO, Stage.CONTACTO, Stage.RESOLUCION_TELEFONICA,
-                      Stage.AUTORIZACION_REMOTA, Stage.ACCESO_REMOTO})
+_WORKING = frozenset(
+    {
+        Stage.REGISTRO,
+        Stage.CONTACTO,
+        Stage.RESOLUCION_TELEFONICA,
+        Stage.AUTORIZACION_REMOTA,
+        Stage.ACCESO_REMOTO,
+    }
+)
 _CAN_ASK_REMOTE = frozenset({Stage.CONTACTO, Stage.RESOLUCION_TELEFONICA, Stage.ACCESO_REMOTO})
 
 
@@ -42,8 +49,10 @@ def allowed_actions(state: CaseState, now: datetime) -> list[Action]:
     allowed = [Action.CONTACT, Action.CHANGE_SEVERITY, Action.CHANGE_PLAN]
     in_session = state.active_session is not None
     auth = state.authorization
-    if auth is not None and auth.status in (AuthorizationStatus.PENDING,
-                                            AuthorizationStatus.GRANTED):
+    if auth is not None and auth.status in (
+        AuthorizationStatus.PENDING,
+        AuthorizationStatus.GRANTED,
+    ):
         # The customer decides while pending and may revoke until the session ends.
         allowed.append(Action.DECIDE_REMOTE_ACCESS)
     if in_session:

@@ -8,6 +8,7 @@ docker-compose register; a workflow that upserts an unregistered one fails its t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
@@ -28,11 +29,11 @@ DATETIMES = (SLA_RESPONSE_DUE, SLA_WARNING_AT)
 DEFINITIONS = {k.name: "Keyword" for k in KEYWORDS} | {k.name: "Datetime" for k in DATETIMES}
 
 
-def _when(key: SearchAttributeKey[datetime], value: datetime | None) -> SearchAttributeUpdate:
+def _when(key: SearchAttributeKey[datetime], value: datetime | None) -> SearchAttributeUpdate[Any]:
     return key.value_unset() if value is None else key.value_set(value)
 
 
-def search_attribute_updates(state: CaseState) -> list[SearchAttributeUpdate]:
+def search_attribute_updates(state: CaseState) -> list[SearchAttributeUpdate[Any]]:
     c = state.sla.commitment
     return [
         CASE_STAGE.value_set(state.stage.value),

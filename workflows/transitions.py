@@ -79,8 +79,14 @@ def _set_stage(state: CaseState, stage: Stage, fx: Effects, actor: str) -> None:
 def register(state: CaseState) -> Effects:
     fx = Effects()
     c = state.sla.commitment
-    fx.event("case_registered", state.opened_by, plan=state.plan, severity=state.severity,
-             severity_assignment=state.severity_assignment, commitment=c)
+    fx.event(
+        "case_registered",
+        state.opened_by,
+        plan=state.plan,
+        severity=state.severity,
+        severity_assignment=state.severity_assignment,
+        commitment=c,
+    )
     if c.availability is Availability.ALWAYS:
         _enter_queue(state, state.registered_at, fx)
     fx.customer.append("acknowledgement")
@@ -90,15 +96,24 @@ def register(state: CaseState) -> Effects:
 def _enter_queue(state: CaseState, now: datetime, fx: Effects) -> None:
     state.queued_at = now
     fx.event("case_queued", SYSTEM, attention_from=state.sla.commitment.attention_from)
-    fx.notify("agents", "case_queued",
-              f"Caso {state.case_id} (gravedad {state.severity}, plan {state.plan}) en cola: "
-              f"{state.summary}")
+    fx.notify(
+        "agents",
+        "case_queued",
+        f"Caso {state.case_id} (gravedad {state.severity}, plan {state.plan}) en cola: "
+        f"{state.summary}",
+    )
 
 
 def log_contact(state: CaseState, cmd: LogContact, now: datetime, attempt_id: str) -> Effects:
     fx = Effects()
-    attempt = ContactAttempt(attempt_id=attempt_id, channel=cmd.channel, outcome=cmd.outcome,
-                             agent=cmd.actor, note=cmd.note, at=now)
+    attempt = ContactAttempt(
+        attempt_id=attempt_id,
+        channel=cmd.channel,
+        outcome=cmd.outcome,
+        agent=cmd.actor,
+        note=cmd.note,
+        at=now,
+    )
     state.contacts.append(attempt)
     fx.event("contact_logged", cmd.actor, attempt=attempt)
     if state.stage is Stage.REGISTRO:
@@ -121,21 +136,34 @@ def _record_response(state: CaseState, now: datetime, actor: str, fx: Effects) -
     fx.event("first_response", actor, responded_at=now, sla_state=sla.state, response_due=due)
 
 
-def request_remote(state: CaseState, cmd: RequestRemoteAccess, now: datetime,
-                   request_id: str) -> Effects:
+def request_remote(
+    state: CaseState, cmd: RequestRemoteAccess, now: datetime, request_id: str
+) -> Effects:
     fx = Effects()
     previous = state.authorization
-    if previous is not None and previous.status in (AuthorizationStatus.PENDING,
-                                                    AuthorizationStatus.GRANTED):
+    if previous is not None and previous.status in (
+        AuthorizationStatus.PENDING,
+        AuthorizationStatus.GRANTED,
+    ):
         previous.status = AuthorizationStatus.SUPERSEDED
         fx.event("remote_access_superseded", cmd.actor, request_id=previous.request_id)
     auth = RemoteAuthorization(
-        request_id=request_id, access=cmd.access, reason=cmd.reason, agent=cmd.actor,
+        request_id=request_id,
+        access=cmd.access,
+        reason=cmd.reason,
+        agent=cmd.actor,
         requested_at=now,
-        expires_at=now + timedelta(seconds=state.timings.authorization_ttl_seconds))
+        expires_at=now + timedelta(seconds=state.timings.authorization_ttl_seconds),
+    )
     state.authorizations.append(auth)
-    fx.event("remote_access_requested", cmd.actor, request_id=request_id, access=cmd.access,
-             reason=cmd.reason, expires_at=auth.expires_at)
+    fx.event(
+        "remote_access_requested",
+        cmd.actor,
+        request_id=request_id,
+        access=cmd.access,
+        reason=cmd.reason,
+        expires_at=auth.expires_at,
+    )
     _set_stage(state, Stage.AUTORIZACION_REMOTA, fx, cmd.actor)
     fx.customer.append("authorization_request")
     return fx
@@ -145,41 +173,67 @@ def decide_remote(state: CaseState, cmd: DecideRemoteAccess, now: datetime) -> E
     fx = Effects()
     auth = state.authorization
     assert auth is not None  # the validator checked it
-    consent = Consent(decision=cmd.decision, at=now, ip=cmd.ip, user_agent=cmd.user_agent,
-                      text_shown=cmd.text_shown)
+    consent = Consent(
+        decision=cmd.decision,
+        at=now,
+        ip=cmd.ip,
+        user_agent=cmd.user_agent,
+        text_shown=cmd.text_shown,
+    )
     auth.consents.append(consent)
     actor = f"cliente:{state.customer.id}"
     if cmd.decision == "authorized":
         auth.status = AuthorizationStatus.GRANTED
         auth.access_until = now + timedelta(seconds=state.timings.session_ttl_seconds)
-        fx.event("remote_access_authorized", actor, request_id=auth.request_id,
-                 access=auth.access, access_until=auth.access_until, consent=consent)
+        fx.event(
+            "remote_access_authorized",
+            actor,
+            request_id=auth.request_id,
+            access=auth.access,
+            access_until=auth.access_until,
+            consent=consent,
+        )
         _set_stage(state, Stage.ACCESO_REMOTO, fx, actor)
-        fx.notify("agents", "remote_access_authorized",
-                  f"Caso {state.case_id}: el cliente autorizó el acceso remoto ({auth.access}).")
+        fx.notify(
+            "agents",
+            "remote_access_authorized",
+            f"Caso {state.case_id}: el cliente autorizó el acceso remoto ({auth.access}).",
+        )
         return fx
     if cmd.decision == "rejected":
         auth.status = AuthorizationStatus.REJECTED
         fx.event("remote_access_rejected", actor, request_id=auth.request_id, consent=consent)
-        fx.notify("agents", "remote_access_rejected",
-                  f"Caso {state.case_id}: el cliente rechazó el acceso remoto.")
+        fx.notify(
+            "agents",
+            "remote_access_rejected",
+            f"Caso {state.case_id}: el cliente rechazó el acceso remoto.",
+        )
     else:
         auth.status = AuthorizationStatus.REVOKED
         fx.event("remote_access_revoked", actor, request_id=auth.request_id, consent=consent)
         _end_active_session(state, now, "revoked_by_customer", "Revocado por el cliente", fx)
-        fx.notify("agents", "remote_access_revoked",
-                  f"Caso {state.case_id}: el cliente revocó la autorización de acceso remoto.")
+        fx.notify(
+            "agents",
+            "remote_access_revoked",
+            f"Caso {state.case_id}: el cliente revocó la autorización de acceso remoto.",
+        )
     _set_stage(state, Stage.CONTACTO, fx, actor)
     return fx
 
 
-def _end_active_session(state: CaseState, now: datetime, outcome: str, summary: str,
-                        fx: Effects) -> None:
+def _end_active_session(
+    state: CaseState, now: datetime, outcome: str, summary: str, fx: Effects
+) -> None:
     session = state.active_session
     if session is not None:
         session.ended_at, session.outcome, session.summary = now, outcome, summary
-        fx.event("remote_session_ended", SYSTEM, session_id=session.session_id,
-                 outcome=outcome, summary=summary)
+        fx.event(
+            "remote_session_ended",
+            SYSTEM,
+            session_id=session.session_id,
+            outcome=outcome,
+            summary=summary,
+        )
 
 
 def start_session(state: CaseState, actor: str, now: datetime, session_id: str) -> Effects:
@@ -187,11 +241,22 @@ def start_session(state: CaseState, actor: str, now: datetime, session_id: str) 
     auth = state.authorization
     assert auth is not None
     assert auth.access_until is not None
-    session = RemoteSession(session_id=session_id, request_id=auth.request_id, agent=actor,
-                            started_at=now, expires_at=auth.access_until)
+    session = RemoteSession(
+        session_id=session_id,
+        request_id=auth.request_id,
+        agent=actor,
+        started_at=now,
+        expires_at=auth.access_until,
+    )
     state.sessions.append(session)
-    fx.event("remote_session_started", actor, session_id=session_id,
-             request_id=auth.request_id, access=auth.access, expires_at=session.expires_at)
+    fx.event(
+        "remote_session_started",
+        actor,
+        session_id=session_id,
+        request_id=auth.request_id,
+        access=auth.access,
+        expires_at=session.expires_at,
+    )
     fx.customer.append("session_link")
     return fx
 
@@ -201,24 +266,37 @@ def end_session(state: CaseState, cmd: EndRemoteSession, now: datetime) -> Effec
     session = state.active_session
     assert session is not None  # validated
     session.ended_at, session.outcome, session.summary = now, cmd.outcome, cmd.summary
-    fx.event("remote_session_ended", cmd.actor, session_id=session.session_id,
-             outcome=cmd.outcome, summary=cmd.summary)
+    fx.event(
+        "remote_session_ended",
+        cmd.actor,
+        session_id=session.session_id,
+        outcome=cmd.outcome,
+        summary=cmd.summary,
+    )
     return fx
 
 
 def resolve(state: CaseState, cmd: Resolve, now: datetime) -> Effects:
     fx = Effects()
     methods = sorted(set(cmd.methods))
-    state.resolutions.append(Resolution(methods=methods, summary=cmd.summary, agent=cmd.actor,
-                                        at=now))
+    state.resolutions.append(
+        Resolution(methods=methods, summary=cmd.summary, agent=cmd.actor, at=now)
+    )
     state.resolved_at = now
     state.reopen_until = now + timedelta(seconds=state.timings.reopen_window_seconds)
     auth = state.authorization
-    if auth is not None and auth.status in (AuthorizationStatus.PENDING,
-                                            AuthorizationStatus.GRANTED):
+    if auth is not None and auth.status in (
+        AuthorizationStatus.PENDING,
+        AuthorizationStatus.GRANTED,
+    ):
         auth.status = AuthorizationStatus.SUPERSEDED
-    fx.event("case_resolved", cmd.actor, methods=methods, summary=cmd.summary,
-             reopen_until=state.reopen_until)
+    fx.event(
+        "case_resolved",
+        cmd.actor,
+        methods=methods,
+        summary=cmd.summary,
+        reopen_until=state.reopen_until,
+    )
     _set_stage(state, Stage.RESUELTO, fx, cmd.actor)
     fx.customer.append("resolution")
     return fx
@@ -246,24 +324,28 @@ def cancel(state: CaseState, actor: str, reason: str, now: datetime) -> Effects:
     fx = Effects()
     state.cancelled_at, state.cancel_reason = now, reason
     auth = state.authorization
-    if auth is not None and auth.status in (AuthorizationStatus.PENDING,
-                                            AuthorizationStatus.GRANTED):
+    if auth is not None and auth.status in (
+        AuthorizationStatus.PENDING,
+        AuthorizationStatus.GRANTED,
+    ):
         auth.status = AuthorizationStatus.SUPERSEDED
     fx.event("case_cancelled", actor, reason=reason)
     _set_stage(state, Stage.CANCELADO, fx, actor)
     return fx
 
 
-def reclassify(state: CaseState, policy: SlaPolicy, cmd: ChangeSeverity | ChangePlan,
-               now: datetime) -> Effects:
+def reclassify(
+    state: CaseState, policy: SlaPolicy, cmd: ChangeSeverity | ChangePlan, now: datetime
+) -> Effects:
     """Recompute the commitment from `registered_at` under the case's pinned policy."""
     fx = Effects()
     old = state.sla.commitment
     old_values = {"plan": state.plan, "severity": state.severity}
     if isinstance(cmd, ChangeSeverity):
         state.severity = cmd.severity
-        state.severity_assignment = SeverityAssignment(severity=cmd.severity, reason=cmd.reason,
-                                                       rule="reclassified")
+        state.severity_assignment = SeverityAssignment(
+            severity=cmd.severity, reason=cmd.reason, rule="reclassified"
+        )
     else:
         state.plan = cmd.plan
     new = evaluate(policy, state.plan, state.severity, state.registered_at)
@@ -275,9 +357,16 @@ def reclassify(state: CaseState, policy: SlaPolicy, cmd: ChangeSeverity | Change
         if new.warning_at is not None and new.warning_at > now:
             sla.warned_at = None
     kind = "severity_changed" if isinstance(cmd, ChangeSeverity) else "plan_changed"
-    fx.event(kind, cmd.actor, reason=cmd.reason, old=old_values,
-             new={"plan": state.plan, "severity": state.severity},
-             old_commitment=old, new_commitment=new, sla_state=sla.state)
+    fx.event(
+        kind,
+        cmd.actor,
+        reason=cmd.reason,
+        old=old_values,
+        new={"plan": state.plan, "severity": state.severity},
+        old_commitment=old,
+        new_commitment=new,
+        sla_state=sla.state,
+    )
     if state.queued_at is None and new.availability is Availability.ALWAYS:
         _enter_queue(state, now, fx)
     return fx
@@ -318,33 +407,54 @@ def fire_due(state: CaseState, now: datetime) -> Effects:
             sla.warned_at = now
             left = int((c.response_due - now).total_seconds() // 60)
             fx.event("sla_warning", SYSTEM, warning_at=c.warning_at, response_due=c.response_due)
-            fx.notify("agents", "sla_warning",
-                      f"Caso {state.case_id}: la respuesta inicial vence en {left} min "
-                      f"({c.response_due.isoformat()}).")
+            fx.notify(
+                "agents",
+                "sla_warning",
+                f"Caso {state.case_id}: la respuesta inicial vence en {left} min "
+                f"({c.response_due.isoformat()}).",
+            )
         if now >= c.response_due:
             sla.state, sla.breached_at = SlaState.BREACHED, now
             fx.event("sla_breached", SYSTEM, response_due=c.response_due)
-            fx.notify("supervisors", "sla_breached",
-                      f"Caso {state.case_id}: incumplido el tiempo de respuesta inicial "
-                      f"(vencía {c.response_due.isoformat()}).")
+            fx.notify(
+                "supervisors",
+                "sla_breached",
+                f"Caso {state.case_id}: incumplido el tiempo de respuesta inicial "
+                f"(vencía {c.response_due.isoformat()}).",
+            )
     auth = state.authorization
     if auth is not None and auth.status is AuthorizationStatus.PENDING and now >= auth.expires_at:
         auth.status = AuthorizationStatus.EXPIRED
-        fx.event("remote_access_expired", SYSTEM, request_id=auth.request_id,
-                 expires_at=auth.expires_at)
-        fx.notify("agents", "remote_access_expired",
-                  f"Caso {state.case_id}: la autorización remota caducó sin respuesta del cliente.")
+        fx.event(
+            "remote_access_expired", SYSTEM, request_id=auth.request_id, expires_at=auth.expires_at
+        )
+        fx.notify(
+            "agents",
+            "remote_access_expired",
+            f"Caso {state.case_id}: la autorización remota caducó sin respuesta del cliente.",
+        )
         _set_stage(state, Stage.CONTACTO, fx, SYSTEM)
-    if (auth is not None and auth.status is AuthorizationStatus.GRANTED
-            and auth.access_until is not None and now >= auth.access_until):
+    if (
+        auth is not None
+        and auth.status is AuthorizationStatus.GRANTED
+        and auth.access_until is not None
+        and now >= auth.access_until
+    ):
         auth.status = AuthorizationStatus.EXPIRED
         _end_active_session(state, now, "expired", "La autorización llegó a su fin", fx)
-        fx.event("remote_access_ended", SYSTEM, request_id=auth.request_id,
-                 access_until=auth.access_until)
+        fx.event(
+            "remote_access_ended",
+            SYSTEM,
+            request_id=auth.request_id,
+            access_until=auth.access_until,
+        )
         if state.stage is Stage.ACCESO_REMOTO:
             _set_stage(state, Stage.CONTACTO, fx, SYSTEM)
-    if (state.stage is Stage.RESUELTO and state.reopen_until is not None
-            and now >= state.reopen_until):
+    if (
+        state.stage is Stage.RESUELTO
+        and state.reopen_until is not None
+        and now >= state.reopen_until
+    ):
         auto = close(state, SYSTEM, now, automatic=True)
         fx.events += auto.events
     return fx

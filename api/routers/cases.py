@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -36,7 +35,7 @@ from api.schemas import (
     SessionEndIn,
     SeverityIn,
 )
-from api.workflow_gateway import case_out, open_case, send_update
+from api.workflow_gateway import CaseUpdate, case_out, open_case, send_update
 from workflows.case import CaseWorkflow
 from workflows.models import (
     Cancel,
@@ -56,7 +55,8 @@ from workflows.models import (
 from workflows.severity import classify
 
 _errors: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422, 503)}
+    code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422, 503)
+}
 router = APIRouter(prefix="/cases", tags=["cases"], responses=_errors)
 
 CaseId = Annotated[str, Path(pattern=r"^CASE-\d{6,}$", examples=["CASE-000123"])]
@@ -64,47 +64,61 @@ CaseId = Annotated[str, Path(pattern=r"^CASE-\d{6,}$", examples=["CASE-000123"])
 
 def _actor(principal: ApiPrincipal, body: Body) -> str:
     if body.agent is not None and body.agent != principal.name:
-        raise Forbidden(f"agent {body.agent!r} is not the authenticated user "
-                        f"{principal.name!r}")
+        raise Forbidden(f"agent {body.agent!r} is not the authenticated user {principal.name!r}")
     return principal.name
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut)
-async def create_case(body: CaseCreate, principal: ContactCenter, store: StoreDep,
-                      temporal: TemporalDep, policy: PolicyDep, settings: SettingsDep,
-                      idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-                      ) -> CaseOut:
+async def create_case(
+    body: CaseCreate,
+    principal: ContactCenter,
+    store: StoreDep,
+    temporal: TemporalDep,
+    policy: PolicyDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CaseOut:
     case_id = await store.next_case_id()
     if idempotency_key is not None:
         digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         case_id, held = await store.claim_intake(idempotency_key, case_id, digest)
         if held != digest:
-            raise ActionRefused("Idempotency-Key was already used for a different case",
-                                None, [])
+            raise ActionRefused("Idempotency-Key was already used for a different case", None, [])
     if body.impact is not None:
         decision = classify(body.impact)
-        severity = SeverityAssignment(severity=decision.severity, reason=decision.explanation,
-                                      rule=decision.rule, impact=body.impact)
+        severity = SeverityAssignment(
+            severity=decision.severity,
+            reason=decision.explanation,
+            rule=decision.rule,
+            impact=body.impact,
+        )
     else:
         assert body.severity is not None
         assert body.severity_reason is not None
         severity = SeverityAssignment(severity=body.severity, reason=body.severity_reason)
     inp = CaseInput(
-        case_id=case_id, customer=body.customer, plan=body.plan, severity=severity,
-        summary=body.summary, description=body.description,
-        affected_services=body.affected_services, registered_at=datetime.now(UTC),
-        opened_by=principal.name, policy=policy,
+        case_id=case_id,
+        customer=body.customer,
+        plan=body.plan,
+        severity=severity,
+        summary=body.summary,
+        description=body.description,
+        affected_services=body.affected_services,
+        registered_at=datetime.now(UTC),
+        opened_by=principal.name,
+        policy=policy,
         timings=CaseTimings(
             authorization_ttl_seconds=settings.remote_authorization_ttl.total_seconds(),
             session_ttl_seconds=settings.remote_session_ttl.total_seconds(),
-            reopen_window_seconds=settings.reopen_window.total_seconds()))
+            reopen_window_seconds=settings.reopen_window.total_seconds(),
+        ),
+    )
     state = await open_case(temporal, settings.temporal_task_queue, inp)
     return case_out(state, settings)
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-async def get_case(case_id: CaseId, _: Reader, store: StoreDep,
-                   settings: SettingsDep) -> CaseOut:
+async def get_case(case_id: CaseId, _: Reader, store: StoreDep, settings: SettingsDep) -> CaseOut:
     state = await store.get_case(case_id)
     if state is None:
         raise CaseNotFound(case_id)
@@ -120,100 +134,183 @@ async def case_events(case_id: CaseId, _: Reader, store: StoreDep) -> list[Store
 
 
 @router.get("/{case_id}/notifications", response_model=list[StoredNotification])
-async def case_notifications(case_id: CaseId, _: Reader,
-                             store: StoreDep) -> list[StoredNotification]:
+async def case_notifications(
+    case_id: CaseId, _: Reader, store: StoreDep
+) -> list[StoredNotification]:
     if await store.get_case(case_id) is None:
         raise CaseNotFound(case_id)
     return await store.notifications(case_id)
 
 
-async def _act(case_id: str, update: Callable[..., Any], cmd: Any, temporal: TemporalDep,
-               store: StoreDep, settings: SettingsDep) -> CaseOut:
+async def _act(
+    case_id: str,
+    update: CaseUpdate,
+    cmd: Any,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
     state = await send_update(temporal, store, case_id, update, cmd)
     return case_out(state, settings)
 
 
 @router.post("/{case_id}/contacts", response_model=CaseOut)
-async def log_contact(case_id: CaseId, body: ContactIn, principal: Agent,
-                      temporal: TemporalDep, store: StoreDep, settings: SettingsDep) -> CaseOut:
-    cmd = LogContact(actor=_actor(principal, body), request_id=body.request_id,
-                     channel=body.channel, outcome=body.outcome, note=body.note)
+async def log_contact(
+    case_id: CaseId,
+    body: ContactIn,
+    principal: Agent,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    cmd = LogContact(
+        actor=_actor(principal, body),
+        request_id=body.request_id,
+        channel=body.channel,
+        outcome=body.outcome,
+        note=body.note,
+    )
     return await _act(case_id, CaseWorkflow.log_contact, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/remote-access/request", response_model=CaseOut)
-async def request_remote_access(case_id: CaseId, body: RemoteRequestIn, principal: Agent,
-                                temporal: TemporalDep, store: StoreDep,
-                                settings: SettingsDep) -> CaseOut:
-    cmd = RequestRemoteAccess(actor=_actor(principal, body), request_id=body.request_id,
-                              reason=body.reason, access=body.access)
-    return await _act(case_id, CaseWorkflow.request_remote_access, cmd, temporal, store,
-                      settings)
+async def request_remote_access(
+    case_id: CaseId,
+    body: RemoteRequestIn,
+    principal: Agent,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    cmd = RequestRemoteAccess(
+        actor=_actor(principal, body),
+        request_id=body.request_id,
+        reason=body.reason,
+        access=body.access,
+    )
+    return await _act(case_id, CaseWorkflow.request_remote_access, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/remote-session/start", response_model=CaseOut)
-async def start_remote_session(case_id: CaseId, body: CloseIn, principal: Agent,
-                               temporal: TemporalDep, store: StoreDep,
-                               settings: SettingsDep) -> CaseOut:
+async def start_remote_session(
+    case_id: CaseId,
+    body: CloseIn,
+    principal: Agent,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
     cmd = StartRemoteSession(actor=_actor(principal, body), request_id=body.request_id)
-    return await _act(case_id, CaseWorkflow.start_remote_session, cmd, temporal, store,
-                      settings)
+    return await _act(case_id, CaseWorkflow.start_remote_session, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/remote-session/end", response_model=CaseOut)
-async def end_remote_session(case_id: CaseId, body: SessionEndIn, principal: Agent,
-                             temporal: TemporalDep, store: StoreDep,
-                             settings: SettingsDep) -> CaseOut:
-    cmd = EndRemoteSession(actor=_actor(principal, body), request_id=body.request_id,
-                           outcome=body.outcome, summary=body.summary)
-    return await _act(case_id, CaseWorkflow.end_remote_session, cmd, temporal, store,
-                      settings)
+async def end_remote_session(
+    case_id: CaseId,
+    body: SessionEndIn,
+    principal: Agent,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    cmd = EndRemoteSession(
+        actor=_actor(principal, body),
+        request_id=body.request_id,
+        outcome=body.outcome,
+        summary=body.summary,
+    )
+    return await _act(case_id, CaseWorkflow.end_remote_session, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/resolve", response_model=CaseOut)
-async def resolve(case_id: CaseId, body: ResolveIn, principal: Agent, temporal: TemporalDep,
-                  store: StoreDep, settings: SettingsDep) -> CaseOut:
-    cmd = Resolve(actor=_actor(principal, body), request_id=body.request_id,
-                  methods=body.methods, summary=body.summary)
+async def resolve(
+    case_id: CaseId,
+    body: ResolveIn,
+    principal: Agent,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    cmd = Resolve(
+        actor=_actor(principal, body),
+        request_id=body.request_id,
+        methods=body.methods,
+        summary=body.summary,
+    )
     return await _act(case_id, CaseWorkflow.resolve, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/close", response_model=CaseOut)
-async def close(case_id: CaseId, principal: Agent, temporal: TemporalDep, store: StoreDep,
-                settings: SettingsDep, body: CloseIn | None = None) -> CaseOut:
+async def close(
+    case_id: CaseId,
+    principal: Agent,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    body: CloseIn | None = None,
+) -> CaseOut:
     body = body or CloseIn()
     cmd = Close(actor=_actor(principal, body), request_id=body.request_id)
     return await _act(case_id, CaseWorkflow.close, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/reopen", response_model=CaseOut)
-async def reopen(case_id: CaseId, body: ReasonIn, principal: Agent, temporal: TemporalDep,
-                 store: StoreDep, settings: SettingsDep) -> CaseOut:
-    cmd = Reopen(actor=_actor(principal, body), request_id=body.request_id,
-                 reason=body.reason)
+async def reopen(
+    case_id: CaseId,
+    body: ReasonIn,
+    principal: Agent,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    cmd = Reopen(actor=_actor(principal, body), request_id=body.request_id, reason=body.reason)
     return await _act(case_id, CaseWorkflow.reopen, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/cancel", response_model=CaseOut)
-async def cancel(case_id: CaseId, body: ReasonIn, principal: Agent, temporal: TemporalDep,
-                 store: StoreDep, settings: SettingsDep) -> CaseOut:
-    cmd = Cancel(actor=_actor(principal, body), request_id=body.request_id,
-                 reason=body.reason)
+async def cancel(
+    case_id: CaseId,
+    body: ReasonIn,
+    principal: Agent,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    cmd = Cancel(actor=_actor(principal, body), request_id=body.request_id, reason=body.reason)
     return await _act(case_id, CaseWorkflow.cancel, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/severity", response_model=CaseOut)
-async def change_severity(case_id: CaseId, body: SeverityIn, principal: Agent,
-                          temporal: TemporalDep, store: StoreDep,
-                          settings: SettingsDep) -> CaseOut:
-    cmd = ChangeSeverity(actor=_actor(principal, body), request_id=body.request_id,
-                         severity=body.severity, reason=body.reason)
+async def change_severity(
+    case_id: CaseId,
+    body: SeverityIn,
+    principal: Agent,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    cmd = ChangeSeverity(
+        actor=_actor(principal, body),
+        request_id=body.request_id,
+        severity=body.severity,
+        reason=body.reason,
+    )
     return await _act(case_id, CaseWorkflow.change_severity, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/plan", response_model=CaseOut)
-async def change_plan(case_id: CaseId, body: PlanIn, principal: Supervisor,
-                      temporal: TemporalDep, store: StoreDep, settings: SettingsDep) -> CaseOut:
-    cmd = ChangePlan(actor=_actor(principal, body), request_id=body.request_id,
-                     plan=body.plan, reason=body.reason)
+async def change_plan(
+    case_id: CaseId,
+    body: PlanIn,
+    principal: Supervisor,
+    temporal: TemporalDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> CaseOut:
+    cmd = ChangePlan(
+        actor=_actor(principal, body),
+        request_id=body.request_id,
+        plan=body.plan,
+        reason=body.reason,
+    )
     return await _act(case_id, CaseWorkflow.change_plan, cmd, temporal, store, settings)

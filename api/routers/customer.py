@@ -33,7 +33,10 @@ router = APIRouter(tags=["customer"], include_in_schema=False)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{30,100}$")
 _ACCESS = {"view": "ver su pantalla (solo visualización)", "control": "controlar su equipo"}
 _DECISIONS: dict[str, Literal["authorized", "rejected", "revoked"]] = {
-    "autorizar": "authorized", "rechazar": "rejected", "revocar": "revoked"}
+    "autorizar": "authorized",
+    "rechazar": "rejected",
+    "revocar": "revoked",
+}
 
 
 @lru_cache(maxsize=1)
@@ -43,16 +46,20 @@ def _templates() -> Jinja2Templates:
     return Jinja2Templates(directory=str(resources.files("api") / "templates"))
 
 
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    response: HTMLResponse = _templates().TemplateResponse(request, name, context,
-                                                           status_code=status)
+def _page(request: Request, name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
+    response: HTMLResponse = _templates().TemplateResponse(request, name, context, status_code=code)
     return response
 
 
-def _gone(request: Request, status: int = 404) -> HTMLResponse:
-    return _page(request, "notice.html", status, title="Enlace no disponible",
-                 message="Este enlace no es válido o ya no está disponible. Si necesita "
-                         "ayuda, responda al correo de amger:pro o llame a soporte.")
+def _gone(request: Request, code: int = 404) -> HTMLResponse:
+    return _page(
+        request,
+        "notice.html",
+        code,
+        title="Enlace no disponible",
+        message="Este enlace no es válido o ya no está disponible. Si necesita "
+        "ayuda, responda al correo de amger:pro o llame a soporte.",
+    )
 
 
 def _status(state: CaseState, request_id: str, now: datetime) -> str:
@@ -61,8 +68,11 @@ def _status(state: CaseState, request_id: str, now: datetime) -> str:
         return "expired"
     if auth.status is AuthorizationStatus.PENDING:
         return "pending" if now < auth.expires_at else "expired"
-    return {AuthorizationStatus.GRANTED: "authorized", AuthorizationStatus.REJECTED: "rejected",
-            AuthorizationStatus.REVOKED: "revoked"}.get(auth.status, "expired")
+    return {
+        AuthorizationStatus.GRANTED: "authorized",
+        AuthorizationStatus.REJECTED: "rejected",
+        AuthorizationStatus.REVOKED: "revoked",
+    }.get(auth.status, "expired")
 
 
 async def _decision(request: Request) -> str | None:
@@ -71,12 +81,15 @@ async def _decision(request: Request) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-async def _load(store: CaseStore, table: str,
-                token: str) -> tuple[dict[str, Any], CaseState] | None:
+async def _load(
+    store: CaseStore, table: str, token: str
+) -> tuple[dict[str, Any], CaseState] | None:
     if not _TOKEN.match(token):
         return None
-    query = {"remote_authorizations": "SELECT * FROM remote_authorizations WHERE token_hash = %s",
-             "remote_sessions": "SELECT * FROM remote_sessions WHERE code_hash = %s"}[table]
+    query = {
+        "remote_authorizations": "SELECT * FROM remote_authorizations WHERE token_hash = %s",
+        "remote_sessions": "SELECT * FROM remote_sessions WHERE code_hash = %s",
+    }[table]
     async with store.pool.connection() as conn:
         cur = await conn.execute(query, (hash_secret(token),))
         row = await cur.fetchone()
@@ -86,20 +99,37 @@ async def _load(store: CaseStore, table: str,
     return None if state is None else (row, state)
 
 
-def _authorization_page(request: Request, row: dict[str, Any], state: CaseState, tz: str,
-                        status: str, message: str | None = None,
-                        code: int = 200) -> HTMLResponse:
-    return _page(request, "authorization.html", code, case_id=state.case_id,
-                 summary=state.summary, customer_name=state.customer.name, agent=row["agent"],
-                 access_label=_ACCESS.get(row["access"], row["access"]), reason=row["reason"],
-                 expires_at_text=format_local(row["expires_at"], tz),
-                 text_shown=row["text_shown"], status=status,
-                 action_url=str(request.url.path), message=message)
+def _authorization_page(
+    request: Request,
+    row: dict[str, Any],
+    state: CaseState,
+    tz: str,
+    status: str,
+    message: str | None = None,
+    code: int = 200,
+) -> HTMLResponse:
+    return _page(
+        request,
+        "authorization.html",
+        code,
+        case_id=state.case_id,
+        summary=state.summary,
+        customer_name=state.customer.name,
+        agent=row["agent"],
+        access_label=_ACCESS.get(row["access"], row["access"]),
+        reason=row["reason"],
+        expires_at_text=format_local(row["expires_at"], tz),
+        text_shown=row["text_shown"],
+        status=status,
+        action_url=str(request.url.path),
+        message=message,
+    )
 
 
 @router.get("/autorizacion/{token}", response_class=HTMLResponse)
-async def authorization_page(token: str, request: Request, store: StoreDep,
-                             policy: PolicyDep, now: NowDep) -> HTMLResponse:
+async def authorization_page(
+    token: str, request: Request, store: StoreDep, policy: PolicyDep, now: NowDep
+) -> HTMLResponse:
     found = await _load(store, "remote_authorizations", token)
     if found is None:
         return _gone(request)
@@ -109,16 +139,22 @@ async def authorization_page(token: str, request: Request, store: StoreDep,
 
 
 @router.post("/autorizacion/{token}", response_class=HTMLResponse)
-async def authorization_decision(token: str, request: Request, store: StoreDep,
-                                 temporal: TemporalDep, policy: PolicyDep,
-                                 now: NowDep) -> HTMLResponse:
+async def authorization_decision(
+    token: str,
+    request: Request,
+    store: StoreDep,
+    temporal: TemporalDep,
+    policy: PolicyDep,
+    now: NowDep,
+) -> HTMLResponse:
     decision = _DECISIONS.get(await _decision(request) or "")
     if decision is None or not _TOKEN.match(token):
         return _gone(request, 400 if decision is None else 404)
     async with store.pool.connection() as conn, conn.transaction():
         cur = await conn.execute(
             "SELECT * FROM remote_authorizations WHERE token_hash = %s FOR UPDATE",
-            (hash_secret(token),))
+            (hash_secret(token),),
+        )
         row = await cur.fetchone()
         state = None if row is None else await store.get_case(str(row["case_id"]))
         if row is None or state is None:
@@ -126,48 +162,85 @@ async def authorization_decision(token: str, request: Request, store: StoreDep,
         status = _status(state, row["request_id"], now)
         wanted = "authorized" if decision == "revoked" else "pending"
         if status != wanted or (decision != "revoked" and row["decided_at"] is not None):
-            return _authorization_page(request, row, state, policy.timezone, status,
-                                       "Esta solicitud ya no admite esa acción.", 409)
+            return _authorization_page(
+                request,
+                row,
+                state,
+                policy.timezone,
+                status,
+                "Esta solicitud ya no admite esa acción.",
+                409,
+            )
         cmd = DecideRemoteAccess(
-            actor=f"cliente:{state.customer.id}", request_id=f"{row['request_id']}:{decision}",
-            authorization_id=row["request_id"], decision=decision,
+            actor=f"cliente:{state.customer.id}",
+            request_id=f"{row['request_id']}:{decision}",
+            authorization_id=row["request_id"],
+            decision=decision,
             ip=request.client.host if request.client else None,
-            user_agent=request.headers.get("user-agent"), text_shown=row["text_shown"])
+            user_agent=request.headers.get("user-agent"),
+            text_shown=row["text_shown"],
+        )
         try:
-            state = await send_update(temporal, store, state.case_id,
-                                      CaseWorkflow.decide_remote_access, cmd)
+            state = await send_update(
+                temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd
+            )
         except ActionRefused:
-            return _authorization_page(request, row, state, policy.timezone, "expired",
-                                       "Esta solicitud ya no admite esa acción.", 409)
+            return _authorization_page(
+                request,
+                row,
+                state,
+                policy.timezone,
+                "expired",
+                "Esta solicitud ya no admite esa acción.",
+                409,
+            )
         if decision == "revoked":
-            await conn.execute("UPDATE remote_authorizations SET revoked_at = now()"
-                               " WHERE request_id = %s", (row["request_id"],))
+            await conn.execute(
+                "UPDATE remote_authorizations SET revoked_at = now() WHERE request_id = %s",
+                (row["request_id"],),
+            )
         else:
             await conn.execute(
                 "UPDATE remote_authorizations SET decided_at = now(), decision = %s,"
                 " decided_ip = %s, decided_user_agent = %s WHERE request_id = %s",
-                (decision, cmd.ip, cmd.user_agent, row["request_id"]))
-    messages = {"authorized": "Acceso autorizado. Gracias: el técnico ya puede conectarse.",
-                "rejected": "Ha rechazado el acceso remoto. Le contactaremos por otra vía.",
-                "revoked": "Autorización revocada. El técnico ya no puede acceder a su equipo."}
+                (decision, cmd.ip, cmd.user_agent, row["request_id"]),
+            )
+    messages = {
+        "authorized": "Acceso autorizado. Gracias: el técnico ya puede conectarse.",
+        "rejected": "Ha rechazado el acceso remoto. Le contactaremos por otra vía.",
+        "revoked": "Autorización revocada. El técnico ya no puede acceder a su equipo.",
+    }
     status = _status(state, row["request_id"], now)
-    return _authorization_page(request, row, state, policy.timezone, status,
-                               messages[decision])
+    return _authorization_page(request, row, state, policy.timezone, status, messages[decision])
 
 
-def _session_page(request: Request, row: dict[str, Any], state: CaseState, tz: str,
-                  message: str | None = None, code: int = 200) -> HTMLResponse:
+def _session_page(
+    request: Request,
+    row: dict[str, Any],
+    state: CaseState,
+    tz: str,
+    message: str | None = None,
+    code: int = 200,
+) -> HTMLResponse:
     session = next((s for s in state.sessions if s.session_id == row["session_id"]), None)
     active = session is not None and session.ended_at is None
-    return _page(request, "session.html", code, case_id=state.case_id,
-                 agent=session.agent if session else "", status="active" if active else "ended",
-                 expires_at_text=format_local(row["expires_at"], tz),
-                 action_url=str(request.url.path), message=message)
+    return _page(
+        request,
+        "session.html",
+        code,
+        case_id=state.case_id,
+        agent=session.agent if session else "",
+        status="active" if active else "ended",
+        expires_at_text=format_local(row["expires_at"], tz),
+        action_url=str(request.url.path),
+        message=message,
+    )
 
 
 @router.get("/sesion-remota/{code}", response_class=HTMLResponse)
-async def session_page(code: str, request: Request, store: StoreDep,
-                       policy: PolicyDep, now: NowDep) -> HTMLResponse:
+async def session_page(
+    code: str, request: Request, store: StoreDep, policy: PolicyDep, now: NowDep
+) -> HTMLResponse:
     found = await _load(store, "remote_sessions", code)
     if found is None:
         return _gone(request)
@@ -178,26 +251,39 @@ async def session_page(code: str, request: Request, store: StoreDep,
 
 
 @router.post("/sesion-remota/{code}", response_class=HTMLResponse)
-async def session_revoke(code: str, request: Request, store: StoreDep, temporal: TemporalDep,
-                         policy: PolicyDep, now: NowDep) -> HTMLResponse:
+async def session_revoke(
+    code: str,
+    request: Request,
+    store: StoreDep,
+    temporal: TemporalDep,
+    policy: PolicyDep,
+    now: NowDep,
+) -> HTMLResponse:
     found = await _load(store, "remote_sessions", code)
     if found is None or await _decision(request) != "revocar":
         return _gone(request, 404 if found is None else 400)
     row, state = found
     if _status(state, row["request_id"], now) != "authorized":
-        return _session_page(request, row, state, policy.timezone,
-                             "La sesión ya no está activa.", 409)
+        return _session_page(
+            request, row, state, policy.timezone, "La sesión ya no está activa.", 409
+        )
     cmd = DecideRemoteAccess(
-        actor=f"cliente:{state.customer.id}", request_id=f"{row['request_id']}:revoked",
-        authorization_id=row["request_id"], decision="revoked",
+        actor=f"cliente:{state.customer.id}",
+        request_id=f"{row['request_id']}:revoked",
+        authorization_id=row["request_id"],
+        decision="revoked",
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
-        text_shown="Revocación desde la página de la sesión remota")
-    state = await send_update(temporal, store, state.case_id,
-                              CaseWorkflow.decide_remote_access, cmd)
+        text_shown="Revocación desde la página de la sesión remota",
+    )
+    state = await send_update(
+        temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd
+    )
     async with store.pool.connection() as conn:
-        await conn.execute("UPDATE remote_authorizations SET revoked_at = now()"
-                           " WHERE request_id = %s", (row["request_id"],))
-    return _session_page(request, row, state, policy.timezone,
-                         "Autorización revocada. La sesión ha terminado.")
-
+        await conn.execute(
+            "UPDATE remote_authorizations SET revoked_at = now() WHERE request_id = %s",
+            (row["request_id"],),
+        )
+    return _session_page(
+        request, row, state, policy.timezone, "Autorización revocada. La sesión ha terminado."
+    )

@@ -38,5 +38,6 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         log.warning("readiness: Temporal: %s", exc)
         checks["temporal"] = "unreachable"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "unavailable", **checks},
-                        200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", **checks}, 200 if ready else 503
+    )

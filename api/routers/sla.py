@@ -23,15 +23,27 @@ async def matrix(policy: PolicyDep, _: Reader) -> SlaPolicy:
 
 @router.get("/evaluate", response_model=EvaluateOut)
 async def evaluate_commitment(
-    policy: PolicyDep, _: Reader, plan: Plan, severity: Severity,
+    policy: PolicyDep,
+    _: Reader,
+    plan: Plan,
+    severity: Severity,
     registered_at: Annotated[datetime, Query(description="ISO 8601 with offset")],
 ) -> EvaluateOut:
     if registered_at.tzinfo is None:
-        raise BadRequest("registered_at needs a UTC offset (e.g. 2026-11-25T10:00:00+01:00)",
-                         errors=[{"field": "query.registered_at",
-                                  "message": "missing UTC offset"}])
+        raise BadRequest(
+            "registered_at needs a UTC offset (e.g. 2026-11-25T10:00:00+01:00)",
+            errors=[{"field": "query.registered_at", "message": "missing UTC offset"}],
+        )
     c = evaluate(policy, plan, severity, registered_at)
-    return EvaluateOut(policy_version=c.policy_version, plan=plan, severity=severity,
-                       availability=c.availability, target=c.target, committed=c.committed,
-                       registered_at=registered_at, response_due=c.response_due,
-                       warning_at=c.warning_at, attention_from=c.attention_from)
+    return EvaluateOut(
+        policy_version=c.policy_version,
+        plan=plan,
+        severity=severity,
+        availability=c.availability,
+        target=c.target,
+        committed=c.committed,
+        registered_at=registered_at,
+        response_due=c.response_due,
+        warning_at=c.warning_at,
+        attention_from=c.attention_from,
+    )
