@@ -124,16 +124,19 @@ class Stack:
         return proc
 
     def stop(self) -> None:
+        # Newest first, one at a time: the API stops taking requests, then the worker
+        # finishes its activities while Temporal is still there to hear about them.
         for name, proc in reversed(self.children):
-            if proc.poll() is None:
-                log.info("stopping %s", name)
-                proc.send_signal(signal.SIGINT if name == "temporal" else signal.SIGTERM)
-        for name, proc in reversed(self.children):
+            if proc.poll() is not None:
+                continue
+            log.info("stopping %s", name)
+            proc.send_signal(signal.SIGINT if name == "temporal" else signal.SIGTERM)
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 log.warning("%s did not stop in time; killing it", name)
                 proc.kill()
+                proc.wait()
 
     def start(self) -> None:
         s = self.settings
