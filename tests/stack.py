@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
+import uvicorn
 from aiosmtpd.controller import Controller
 from temporalio.testing import WorkflowEnvironment
 
@@ -75,6 +76,7 @@ class ApiStack:
     services: Services
     inbox: Inbox
     skew: list[timedelta] = field(default_factory=lambda: [timedelta(0)])
+    app: Any = None
 
     def auth(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"}
@@ -111,8 +113,26 @@ class ApiStack:
 
 
 @asynccontextmanager
+async def serving(app: Any, port: int) -> AsyncIterator[None]:
+    """Serve `app` over real HTTP on loopback (for a browser), without its lifespan."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+
+
+@asynccontextmanager
 async def api_stack(
-    env: WorkflowEnvironment, database_url: str, **settings_overrides: Any
+    env: WorkflowEnvironment,
+    database_url: str,
+    public_base_url: str = "http://testserver",
+    **settings_overrides: Any,
 ) -> AsyncIterator[ApiStack]:
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
@@ -125,7 +145,7 @@ async def api_stack(
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         api_keys=KEYS,
-        public_base_url="http://testserver",
+        public_base_url=public_base_url,
         **settings_overrides,
     )
     app = create_app(settings)
@@ -144,6 +164,6 @@ async def api_stack(
                 async with httpx.AsyncClient(
                     transport=transport, base_url="http://testserver"
                 ) as http:
-                    yield ApiStack(http, settings, services, inbox, skew)
+                    yield ApiStack(http, settings, services, inbox, skew, app)
     finally:
         smtp.stop()
