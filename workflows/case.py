@@ -305,24 +305,34 @@ class CaseWorkflow:
     @workflow.update
     async def decide_remote_access(self, cmd: DecideRemoteAccess) -> CaseState:
         return await self._act(
-            Action.DECIDE_REMOTE_ACCESS,
-            cmd.request_id,
-            lambda now: tr.decide_remote(self._state, cmd, now),
+            Action.DECIDE_REMOTE_ACCESS, cmd.request_id, lambda now: self._decide(cmd, now)
         )
+
+    def _decide(self, cmd: DecideRemoteAccess, now: datetime) -> tr.Effects:
+        # Checked again under the lock: the request may have expired since validation.
+        self._check_decision(cmd)
+        return tr.decide_remote(self._state, cmd, now)
+
+    def _check_decision(self, cmd: DecideRemoteAccess) -> None:
+        auth = self._state.authorization
+        expected = "granted" if cmd.decision == "revoked" else "pending"
+        if (
+            auth is None
+            or auth.request_id != cmd.authorization_id
+            or (auth.status.value != expected)
+        ):
+            status = auth.status.value if auth else "none"
+            raise _not_allowed(
+                f"this authorization request cannot be {cmd.decision} now (its status is {status})",
+                self._state,
+                [],
+            )
 
     @decide_remote_access.validator
     def _validate_decide_remote_access(self, cmd: DecideRemoteAccess) -> None:
         self._check(Action.DECIDE_REMOTE_ACCESS, cmd.request_id)
-        auth = self._state.authorization
-        assert auth is not None  # DECIDE is allowed only with an authorization
-        expected = "granted" if cmd.decision == "revoked" else "pending"
-        if auth.request_id != cmd.authorization_id or auth.status.value != expected:
-            raise _not_allowed(
-                f"this authorization request cannot be {cmd.decision} now "
-                f"(its status is {auth.status.value})",
-                self._state,
-                [],
-            )
+        if cmd.request_id not in self._seen:
+            self._check_decision(cmd)
 
     @workflow.update
     async def start_remote_session(self, cmd: StartRemoteSession) -> CaseState:

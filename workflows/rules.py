@@ -49,11 +49,13 @@ def allowed_actions(state: CaseState, now: datetime) -> list[Action]:
     allowed = [Action.CONTACT, Action.CHANGE_SEVERITY, Action.CHANGE_PLAN]
     in_session = state.active_session is not None
     auth = state.authorization
-    if auth is not None and auth.status in (
-        AuthorizationStatus.PENDING,
-        AuthorizationStatus.GRANTED,
+    # The customer decides while the request is pending and unexpired (checked here too:
+    # an update is validated before a timer that fires in the same workflow task), and
+    # may revoke a granted authorization until it ends.
+    if auth is not None and (
+        (auth.status is AuthorizationStatus.PENDING and now < auth.expires_at)
+        or auth.status is AuthorizationStatus.GRANTED
     ):
-        # The customer decides while pending and may revoke until the session ends.
         allowed.append(Action.DECIDE_REMOTE_ACCESS)
     if in_session:
         allowed.append(Action.END_REMOTE_SESSION)
