@@ -24,7 +24,7 @@ Connection = AsyncConnection[dict[str, Any]]
 Pool = AsyncConnectionPool[Connection]
 
 
-def make_pool(url: str, max_size: int = 10) -> Pool:
+def make_pool(url: str, max_size: int = 10, timeout: float = 5.0) -> Pool:
     # `check` revalidates a pooled connection before handing it out, so a PostgreSQL
     # restart costs one failed health check instead of errors in requests.
     return AsyncConnectionPool(
@@ -32,7 +32,7 @@ def make_pool(url: str, max_size: int = 10) -> Pool:
         min_size=1,
         max_size=max_size,
         open=False,
-        timeout=5.0,
+        timeout=timeout,
         connection_class=Connection,
         kwargs={"row_factory": dict_row, "autocommit": True},
         check=AsyncConnectionPool.check_connection,

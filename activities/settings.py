@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # Empty means "start an embedded PostgreSQL under DATA_DIR" (dev stack and tests only).
     database_url: str = ""
     database_pool_max: int = 10
+    # How long a request waits for a pooled connection before answering 503.
+    database_timeout_seconds: float = 5.0
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

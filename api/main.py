@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not s.database_url:
             raise RuntimeError("DATABASE_URL is not set (`make run` sets it for you)")
         policy = load_policy(s.sla_policy_file, s.sla_holidays_file)
-        pool = make_pool(s.database_url, s.database_pool_max)
+        pool = make_pool(s.database_url, s.database_pool_max, s.database_timeout_seconds)
         await pool.open(wait=False)
         app.state.services = Services(
             settings=s,

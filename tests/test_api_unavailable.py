@@ -1,0 +1,97 @@
+"""When PostgreSQL or Temporal is unreachable the API answers 503 and changes nothing;
+a bad SLA policy file stops start-up naming the cell and field."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from activities.settings import Settings
+from api.main import create_app
+from tests.stack import KEYS, ApiStack, api_stack, free_port
+from workflows.sla import DEFAULT_POLICY_PATH, PolicyError
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+INTAKE = {
+    "customer": {"id": "C-1", "name": "Ana", "email": "ana@example.com"},
+    "plan": "premium",
+    "severity": "A",
+    "severity_reason": "caída",
+    "summary": "s",
+}
+INTAKE_KEY = {"Authorization": "Bearer key-centralita"}
+
+
+@asynccontextmanager
+async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+async def test_postgresql_down_is_503(local_env: WorkflowEnvironment) -> None:
+    settings = Settings(
+        database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/support",
+        database_timeout_seconds=1.0,
+        api_keys=KEYS,
+        temporal_address=local_env.client.service_client.config.target_host,
+    )
+    async with client_for(settings) as http:
+        r = await http.post("/cases", json=INTAKE, headers=INTAKE_KEY)
+        assert r.status_code == 503
+        assert "PostgreSQL" in r.json()["detail"]
+        r = await http.get("/cases/CASE-000001", headers={"Authorization": "Bearer key-ops"})
+        assert r.status_code == 503
+        r = await http.get("/readyz")
+        assert r.status_code == 503
+        assert r.json()["postgresql"] == "unreachable"
+        assert r.json()["temporal"] == "ok"
+        assert (await http.get("/healthz")).status_code == 200
+
+
+@pytest.fixture(scope="module")
+async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
+    async with api_stack(local_env, migrated_db) as s:
+        yield s
+
+
+async def test_temporal_down_is_503_and_reads_still_work(stack: ApiStack, migrated_db: str) -> None:
+    case = await stack.open_case()
+    settings = Settings(
+        database_url=migrated_db, api_keys=KEYS, temporal_address=f"127.0.0.1:{free_port()}"
+    )
+    async with client_for(settings) as http:
+        r = await http.post("/cases", json=INTAKE, headers=INTAKE_KEY)
+        assert r.status_code == 503
+        assert "Temporal" in r.json()["detail"]
+        r = await http.post(
+            f"/cases/{case['case_id']}/contacts",
+            json={"channel": "phone", "outcome": "reached"},
+            headers={"Authorization": "Bearer key-ana"},
+        )
+        assert r.status_code == 503
+        r = await http.get(f"/cases/{case['case_id']}", headers={"Authorization": "Bearer key-ops"})
+        assert r.status_code == 200
+        assert r.json()["contacts"] == []
+        r = await http.get("/readyz")
+        assert r.status_code == 503
+        assert r.json()["temporal"] == "unreachable"
+
+
+async def test_a_bad_policy_file_stops_start_up(tmp_path: Path, migrated_db: str) -> None:
+    bad = tmp_path / "policy.toml"
+    bad.write_text(DEFAULT_POLICY_PATH.read_text().replace('target = "2h"', 'target = "2x"', 1))
+    app = create_app(Settings(database_url=migrated_db, sla_policy_file=bad))
+    with pytest.raises(PolicyError) as err:
+        async with app.router.lifespan_context(app):
+            pass
+    assert err.value.field == "target"
+    assert err.value.cell is not None
+    assert err.value.cell.endswith("/B")
