@@ -20,7 +20,7 @@ def case_activities(store: CaseStore, messaging: Messaging) -> list[Any]:
 
 # pydantic imports email_validator lazily, on the first EmailStr validation; passing it
 # through keeps the sandbox from re-importing it (and warning) inside a running workflow.
-_RUNNER = SandboxedWorkflowRunner(
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
 )
 
@@ -30,7 +30,7 @@ def build_worker(
 ) -> Worker:
     # 20 pollers: the SDK default of 5 capped new cases at about 60/s on 2 cores.
     options.setdefault("max_concurrent_workflow_task_polls", 20)
-    options.setdefault("workflow_runner", _RUNNER)
+    options.setdefault("workflow_runner", WORKFLOW_RUNNER)
     return Worker(
         client,
         task_queue=task_queue,

@@ -1,0 +1,87 @@
+"""A long case continues as new when Temporal suggests it, carrying its whole state.
+
+The dev server is told to suggest continue-as-new after a short history (a server
+setting, as an operator would tune it), so a few dozen actions are enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from tests.builders import Recorder, case_input, start
+from worker.dev import BIN
+from workflows.case import CaseWorkflow
+from workflows.domain import SlaState, Stage
+from workflows.models import ContactChannel, ContactOutcome, LogContact
+from workflows.search_attributes import DATETIMES, KEYWORDS
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+@pytest.fixture(scope="module")
+async def short_history_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        ui=False,
+        data_converter=pydantic_data_converter,
+        search_attributes=[*KEYWORDS, *DATETIMES],
+        dev_server_log_level="error",
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "limit.historyCount.suggestContinueAsNew=80",
+        ],
+    )
+    yield env
+    await env.shutdown()
+
+
+async def test_a_long_case_continues_as_new_with_its_state(
+    short_history_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    env = short_history_env
+    rec = Recorder()
+    async with rec.worker(env.client, task_queue):
+        handle = await start(env.client, task_queue, case_input(registered_at=datetime.now(UTC)))
+        first_run = (await handle.describe()).run_id
+        for i in range(30):
+            await handle.execute_update(
+                CaseWorkflow.log_contact,
+                LogContact(
+                    actor="ana",
+                    channel=ContactChannel.PHONE,
+                    outcome=ContactOutcome.NO_ANSWER,
+                    request_id=f"call-{i}",
+                ),
+            )
+        reached = LogContact(
+            actor="ana",
+            channel=ContactChannel.PHONE,
+            outcome=ContactOutcome.REACHED,
+            request_id="call-reached",
+        )
+        state = await handle.execute_update(CaseWorkflow.log_contact, reached)
+        # A retry of an action applied before continue-as-new is still recognised.
+        retried = await handle.execute_update(
+            CaseWorkflow.log_contact,
+            LogContact(
+                actor="ana",
+                channel=ContactChannel.PHONE,
+                outcome=ContactOutcome.NO_ANSWER,
+                request_id="call-0",
+            ),
+        )
+        latest = env.client.get_workflow_handle_for(CaseWorkflow.run, handle.id)
+        described = await latest.describe()
+        final = await latest.query(CaseWorkflow.state)
+    assert described.run_id != first_run
+    assert len(state.contacts) == 31
+    assert len(retried.contacts) == 31
+    assert final.stage is Stage.RESOLUCION_TELEFONICA
+    assert final.sla.state is SlaState.MET
+    assert final.revision == state.revision
+    assert rec.event_types.count("case_registered") == 1
