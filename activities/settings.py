@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     remote_authorization_ttl_hours: float = 24.0
     remote_session_ttl_hours: float = 8.0
     reopen_window_days: float = 5.0
+    # How long the API waits for a worker to take an action before answering.
+    update_timeout_seconds: float = 15.0
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -93,6 +95,10 @@ class Settings(BaseSettings):
     @property
     def remote_session_ttl(self) -> timedelta:
         return timedelta(hours=self.remote_session_ttl_hours)
+
+    @property
+    def update_timeout(self) -> timedelta:
+        return timedelta(seconds=self.update_timeout_seconds)
 
     @property
     def reopen_window(self) -> timedelta:

@@ -12,9 +12,11 @@ from typing import Any
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolTimeout
 from temporalio.service import RPCError, RPCStatusCode
+
+from api import pages
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,9 @@ def _field(loc: tuple[int | str, ...]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        if exc.status == 503 and request.url.path.startswith(pages.CUSTOMER_PREFIXES):
+            return pages.unavailable(request)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"detail": exc.detail, **exc.extra}, exc.status, headers=headers)
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -14,7 +19,7 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.settings import Settings
 from activities.store import CaseStore
-from api.errors import ActionRefused, CaseNotFound
+from api.errors import ActionRefused, CaseNotFound, Unavailable
 from api.schemas import CaseOut, SlaOut
 from workflows.case import ACTION_NOT_ALLOWED, CaseWorkflow
 from workflows.models import CaseInput, CaseState
@@ -53,9 +58,12 @@ def case_out(state: CaseState, settings: Settings) -> CaseOut:
     )
 
 
-async def open_case(client: Client, task_queue: str, inp: CaseInput) -> CaseState:
+async def open_case(
+    client: Client, task_queue: str, inp: CaseInput, wait: timedelta
+) -> CaseState | None:
     """Start the workflow and wait until it has persisted the case (update-with-start),
-    so the 201 answer and an immediate GET agree."""
+    so the 201 answer and an immediate GET agree. None when the workflow started but no
+    worker registered it within `wait`: the case exists and will be registered."""
     severity = inp.severity.severity.value
     start = WithStartWorkflowOperation(
         CaseWorkflow.run,
@@ -69,13 +77,31 @@ async def open_case(client: Client, task_queue: str, inp: CaseInput) -> CaseStat
         static_details=f"**Cliente:** {inp.customer.name} ({inp.customer.id})  \n"
         f"**Resumen:** {inp.summary}",
     )
-    return await client.execute_update_with_start_workflow(
-        CaseWorkflow.registration, start_workflow_operation=start
-    )
+    try:
+        return await client.execute_update_with_start_workflow(
+            CaseWorkflow.registration, start_workflow_operation=start, rpc_timeout=wait
+        )
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
+        if isinstance(exc, RPCError) and exc.status != RPCStatusCode.DEADLINE_EXCEEDED:
+            raise
+        # Whether the start went through decides between "accepted" and "try again".
+        try:
+            await client.get_workflow_handle(inp.case_id).describe()
+        except RPCError as missing:
+            if missing.status == RPCStatusCode.NOT_FOUND:
+                raise Unavailable("Temporal did not start the case in time; retry") from exc
+            raise
+        log.warning("case %s started but not yet registered by a worker", inp.case_id)
+        return None
 
 
 async def send_update(
-    client: Client, store: CaseStore, case_id: str, update: CaseUpdate, cmd: Any
+    client: Client,
+    store: CaseStore,
+    case_id: str,
+    update: CaseUpdate,
+    cmd: Any,
+    wait: timedelta,
 ) -> CaseState:
     current = await store.get_case(case_id)
     if current is None:
@@ -90,7 +116,14 @@ async def send_update(
     name = getattr(update, "__name__", "update")
     update_id = f"{name}:{cmd.request_id}" if cmd.request_id else None
     try:
-        state = await handle.execute_update(update, cmd, id=update_id)
+        state = await handle.execute_update(update, cmd, id=update_id, rpc_timeout=wait)
+    except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+        # Temporal may still deliver it when a worker comes back; a retry with the same
+        # request_id is then answered instead of applied twice.
+        raise Unavailable(
+            f"no worker answered for case {case_id} within {wait.total_seconds():g} s; "
+            "the action may still be applied: retry with the same request_id"
+        ) from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError) and cause.type == ACTION_NOT_ALLOWED:

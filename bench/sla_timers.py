@@ -20,7 +20,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -85,7 +85,7 @@ async def open_cases(
             summary="bench",
             registered_at=datetime.now(UTC),
         )
-        await open_case(client, queue, inp)
+        await open_case(client, queue, inp, timedelta(seconds=30))
         ids.append(case_id)
     return ids
 

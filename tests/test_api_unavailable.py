@@ -3,6 +3,8 @@ a bad SLA policy file stops start-up naming the cell and field."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,9 +13,14 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from activities.db import make_pool
+from activities.mail import Mailer
+from activities.messaging import Messaging
 from activities.settings import Settings
+from activities.store import CaseStore
 from api.main import create_app
 from tests.stack import KEYS, ApiStack, api_stack, free_port
+from worker.build import build_worker, case_activities
 from workflows.sla import DEFAULT_POLICY_PATH, PolicyError
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -95,3 +102,54 @@ async def test_a_bad_policy_file_stops_start_up(tmp_path: Path, migrated_db: str
     assert err.value.field == "target"
     assert err.value.cell is not None
     assert err.value.cell.endswith("/B")
+
+
+@asynccontextmanager
+async def real_worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[None]:
+    async with make_pool(settings.database_url) as pool:
+        store = CaseStore(pool)
+        messaging = Messaging(store, Mailer(settings), settings, "Europe/Madrid")
+        acts = case_activities(store, messaging)
+        async with build_worker(env.client, settings.temporal_task_queue, acts):
+            yield
+
+
+async def _eventually(http: httpx.AsyncClient, path: str) -> httpx.Response:
+    for _ in range(200):  # bounded: about 20 s
+        r = await http.get(path, headers={"Authorization": "Bearer key-ops"})
+        if r.status_code == 200:
+            return r
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} never appeared")
+
+
+async def test_without_a_worker_nothing_is_lost(
+    local_env: WorkflowEnvironment, migrated_db: str
+) -> None:
+    settings = Settings(
+        database_url=migrated_db,
+        api_keys=KEYS,
+        update_timeout_seconds=1.0,
+        temporal_address=local_env.client.service_client.config.target_host,
+        temporal_task_queue=f"idle-{uuid.uuid4()}",
+        smtp_port=free_port(),
+    )
+    async with client_for(settings) as http:
+        r = await http.post("/cases", json=INTAKE, headers=INTAKE_KEY)
+        assert r.status_code == 202
+        case_id = r.json()["case_id"]
+        assert r.headers["location"] == f"/cases/{case_id}"
+        async with real_worker(local_env, settings):
+            registered = await _eventually(http, f"/cases/{case_id}")
+        assert registered.json()["stage"] == "registro"
+
+        call = {"channel": "phone", "outcome": "reached", "request_id": "call-7"}
+        agent = {"Authorization": "Bearer key-ana"}
+        r = await http.post(f"/cases/{case_id}/contacts", json=call, headers=agent)
+        assert r.status_code == 503
+        assert "request_id" in r.json()["detail"]
+        async with real_worker(local_env, settings):
+            r = await http.post(f"/cases/{case_id}/contacts", json=call, headers=agent)
+        assert r.status_code == 200
+        assert len(r.json()["contacts"]) == 1
+        assert r.json()["stage"] == "resolucion_telefonica"

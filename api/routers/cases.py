@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, status
+from fastapi.responses import JSONResponse
 
 from activities.settings import ApiPrincipal
 from activities.store import StoredEvent, StoredNotification
@@ -77,7 +78,7 @@ async def create_case(
     policy: PolicyDep,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     case_id = await store.next_case_id()
     if idempotency_key is not None:
         digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
@@ -113,7 +114,17 @@ async def create_case(
             reopen_window_seconds=settings.reopen_window.total_seconds(),
         ),
     )
-    state = await open_case(temporal, settings.temporal_task_queue, inp)
+    state = await open_case(temporal, settings.temporal_task_queue, inp, settings.update_timeout)
+    if state is None:
+        return JSONResponse(
+            {
+                "case_id": case_id,
+                "stage": "registro",
+                "detail": "case accepted; it is registered as soon as a worker is available",
+            },
+            status.HTTP_202_ACCEPTED,
+            headers={"Location": f"/cases/{case_id}"},
+        )
     return case_out(state, settings)
 
 
@@ -150,7 +161,7 @@ async def _act(
     store: StoreDep,
     settings: SettingsDep,
 ) -> CaseOut:
-    state = await send_update(temporal, store, case_id, update, cmd)
+    state = await send_update(temporal, store, case_id, update, cmd, settings.update_timeout)
     return case_out(state, settings)
 
 

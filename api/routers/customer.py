@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from activities.mail import format_local
 from activities.messaging import hash_secret
 from activities.store import CaseStore
-from api.deps import NowDep, PolicyDep, StoreDep, TemporalDep
+from api.deps import NowDep, PolicyDep, SettingsDep, StoreDep, TemporalDep
 from api.errors import ActionRefused
+from api.pages import gone, page
 from api.workflow_gateway import send_update
 from workflows.case import CaseWorkflow
 from workflows.models import AuthorizationStatus, CaseState, DecideRemoteAccess
@@ -37,29 +36,6 @@ _DECISIONS: dict[str, Literal["authorized", "rejected", "revoked"]] = {
     "rechazar": "rejected",
     "revocar": "revoked",
 }
-
-
-@lru_cache(maxsize=1)
-def _templates() -> Jinja2Templates:
-    from importlib import resources
-
-    return Jinja2Templates(directory=str(resources.files("api") / "templates"))
-
-
-def _page(request: Request, name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
-    response: HTMLResponse = _templates().TemplateResponse(request, name, context, status_code=code)
-    return response
-
-
-def _gone(request: Request, code: int = 404) -> HTMLResponse:
-    return _page(
-        request,
-        "notice.html",
-        code,
-        title="Enlace no disponible",
-        message="Este enlace no es válido o ya no está disponible. Si necesita "
-        "ayuda, responda al correo de amger:pro o llame a soporte.",
-    )
 
 
 def _status(state: CaseState, request_id: str, now: datetime) -> str:
@@ -99,7 +75,7 @@ async def _load(
     return None if state is None else (row, state)
 
 
-def _authorization_page(
+def _authorizationpage(
     request: Request,
     row: dict[str, Any],
     state: CaseState,
@@ -108,7 +84,7 @@ def _authorization_page(
     message: str | None = None,
     code: int = 200,
 ) -> HTMLResponse:
-    return _page(
+    return page(
         request,
         "authorization.html",
         code,
@@ -127,15 +103,15 @@ def _authorization_page(
 
 
 @router.get("/autorizacion/{token}", response_class=HTMLResponse)
-async def authorization_page(
+async def authorizationpage(
     token: str, request: Request, store: StoreDep, policy: PolicyDep, now: NowDep
 ) -> HTMLResponse:
     found = await _load(store, "remote_authorizations", token)
     if found is None:
-        return _gone(request)
+        return gone(request)
     row, state = found
     status = _status(state, row["request_id"], now)
-    return _authorization_page(request, row, state, policy.timezone, status)
+    return _authorizationpage(request, row, state, policy.timezone, status)
 
 
 @router.post("/autorizacion/{token}", response_class=HTMLResponse)
@@ -146,10 +122,12 @@ async def authorization_decision(
     temporal: TemporalDep,
     policy: PolicyDep,
     now: NowDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
+    timeout = settings.update_timeout
     decision = _DECISIONS.get(await _decision(request) or "")
     if decision is None or not _TOKEN.match(token):
-        return _gone(request, 400 if decision is None else 404)
+        return gone(request, 400 if decision is None else 404)
     async with store.pool.connection() as conn, conn.transaction():
         cur = await conn.execute(
             "SELECT * FROM remote_authorizations WHERE token_hash = %s FOR UPDATE",
@@ -158,11 +136,11 @@ async def authorization_decision(
         row = await cur.fetchone()
         state = None if row is None else await store.get_case(str(row["case_id"]))
         if row is None or state is None:
-            return _gone(request)
+            return gone(request)
         status = _status(state, row["request_id"], now)
         wanted = "authorized" if decision == "revoked" else "pending"
         if status != wanted or (decision != "revoked" and row["decided_at"] is not None):
-            return _authorization_page(
+            return _authorizationpage(
                 request,
                 row,
                 state,
@@ -182,10 +160,10 @@ async def authorization_decision(
         )
         try:
             state = await send_update(
-                temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd
+                temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
             )
         except ActionRefused:
-            return _authorization_page(
+            return _authorizationpage(
                 request,
                 row,
                 state,
@@ -211,10 +189,10 @@ async def authorization_decision(
         "revoked": "Autorización revocada. El técnico ya no puede acceder a su equipo.",
     }
     status = _status(state, row["request_id"], now)
-    return _authorization_page(request, row, state, policy.timezone, status, messages[decision])
+    return _authorizationpage(request, row, state, policy.timezone, status, messages[decision])
 
 
-def _session_page(
+def _sessionpage(
     request: Request,
     row: dict[str, Any],
     state: CaseState,
@@ -224,7 +202,7 @@ def _session_page(
 ) -> HTMLResponse:
     session = next((s for s in state.sessions if s.session_id == row["session_id"]), None)
     active = session is not None and session.ended_at is None
-    return _page(
+    return page(
         request,
         "session.html",
         code,
@@ -238,16 +216,16 @@ def _session_page(
 
 
 @router.get("/sesion-remota/{code}", response_class=HTMLResponse)
-async def session_page(
+async def sessionpage(
     code: str, request: Request, store: StoreDep, policy: PolicyDep, now: NowDep
 ) -> HTMLResponse:
     found = await _load(store, "remote_sessions", code)
     if found is None:
-        return _gone(request)
+        return gone(request)
     row, state = found
     if now >= row["expires_at"]:
-        return _gone(request, 410)
-    return _session_page(request, row, state, policy.timezone)
+        return gone(request, 410)
+    return _sessionpage(request, row, state, policy.timezone)
 
 
 @router.post("/sesion-remota/{code}", response_class=HTMLResponse)
@@ -258,13 +236,15 @@ async def session_revoke(
     temporal: TemporalDep,
     policy: PolicyDep,
     now: NowDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
+    timeout = settings.update_timeout
     found = await _load(store, "remote_sessions", code)
     if found is None or await _decision(request) != "revocar":
-        return _gone(request, 404 if found is None else 400)
+        return gone(request, 404 if found is None else 400)
     row, state = found
     if _status(state, row["request_id"], now) != "authorized":
-        return _session_page(
+        return _sessionpage(
             request, row, state, policy.timezone, "La sesión ya no está activa.", 409
         )
     cmd = DecideRemoteAccess(
@@ -277,13 +257,13 @@ async def session_revoke(
         text_shown="Revocación desde la página de la sesión remota",
     )
     state = await send_update(
-        temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd
+        temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
     )
     async with store.pool.connection() as conn:
         await conn.execute(
             "UPDATE remote_authorizations SET revoked_at = now() WHERE request_id = %s",
             (row["request_id"],),
         )
-    return _session_page(
+    return _sessionpage(
         request, row, state, policy.timezone, "Autorización revocada. La sesión ha terminado."
     )

@@ -1,0 +1,46 @@
+"""Server-rendered pages for customers (Spanish, `api/templates/`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+# Paths a customer opens from an email: their errors are pages, not JSON.
+CUSTOMER_PREFIXES = ("/autorizacion/", "/sesion-remota/")
+
+
+@lru_cache(maxsize=1)
+def _templates() -> Jinja2Templates:
+    return Jinja2Templates(directory=str(resources.files("api") / "templates"))
+
+
+def page(request: Request, name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
+    response: HTMLResponse = _templates().TemplateResponse(request, name, context, status_code=code)
+    return response
+
+
+def gone(request: Request, code: int = 404) -> HTMLResponse:
+    return page(
+        request,
+        "notice.html",
+        code,
+        title="Enlace no disponible",
+        message="Este enlace no es válido o ya no está disponible. Si necesita "
+        "ayuda, responda al correo de amger:pro o llame a soporte.",
+    )
+
+
+def unavailable(request: Request) -> HTMLResponse:
+    return page(
+        request,
+        "notice.html",
+        503,
+        title="Servicio no disponible en este momento",
+        message="No hemos podido registrar su respuesta; no se ha cambiado nada. "
+        "Inténtelo de nuevo en unos minutos con el mismo enlace.",
+    )
