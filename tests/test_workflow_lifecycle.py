@@ -205,7 +205,7 @@ async def test_remote_path_authorized(case: Case) -> None:
     assert case.rec.event_types == words("""case_registered case_queued
         contact_logged stage_changed first_response remote_access_requested stage_changed
         remote_access_authorized stage_changed remote_session_started remote_session_ended
-        case_resolved stage_changed""")
+        remote_access_superseded case_resolved stage_changed""")
     assert case.rec.customer == REMOTE_MESSAGES
     assert case.team == ["case_queued", "remote_access_authorized"]
 

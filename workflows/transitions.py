@@ -140,13 +140,7 @@ def request_remote(
     state: CaseState, cmd: RequestRemoteAccess, now: datetime, request_id: str
 ) -> Effects:
     fx = Effects()
-    previous = state.authorization
-    if previous is not None and previous.status in (
-        AuthorizationStatus.PENDING,
-        AuthorizationStatus.GRANTED,
-    ):
-        previous.status = AuthorizationStatus.SUPERSEDED
-        fx.event("remote_access_superseded", cmd.actor, request_id=previous.request_id)
+    _supersede_open_authorization(state, cmd.actor, fx)
     auth = RemoteAuthorization(
         request_id=request_id,
         access=cmd.access,
@@ -221,15 +215,27 @@ def decide_remote(state: CaseState, cmd: DecideRemoteAccess, now: datetime) -> E
     return fx
 
 
+def _supersede_open_authorization(state: CaseState, actor: str, fx: Effects) -> None:
+    """A new request, a resolution or a cancellation ends whatever access was pending
+    or granted, so an old link can never authorize or be used again."""
+    auth = state.authorization
+    if auth is not None and auth.status in (
+        AuthorizationStatus.PENDING,
+        AuthorizationStatus.GRANTED,
+    ):
+        auth.status = AuthorizationStatus.SUPERSEDED
+        fx.event("remote_access_superseded", actor, request_id=auth.request_id)
+
+
 def _end_active_session(
-    state: CaseState, now: datetime, outcome: str, summary: str, fx: Effects
+    state: CaseState, now: datetime, outcome: str, summary: str, fx: Effects, actor: str = SYSTEM
 ) -> None:
     session = state.active_session
     if session is not None:
         session.ended_at, session.outcome, session.summary = now, outcome, summary
         fx.event(
             "remote_session_ended",
-            SYSTEM,
+            actor,
             session_id=session.session_id,
             outcome=outcome,
             summary=summary,
@@ -263,16 +269,8 @@ def start_session(state: CaseState, actor: str, now: datetime, session_id: str) 
 
 def end_session(state: CaseState, cmd: EndRemoteSession, now: datetime) -> Effects:
     fx = Effects()
-    session = state.active_session
-    assert session is not None  # validated
-    session.ended_at, session.outcome, session.summary = now, cmd.outcome, cmd.summary
-    fx.event(
-        "remote_session_ended",
-        cmd.actor,
-        session_id=session.session_id,
-        outcome=cmd.outcome,
-        summary=cmd.summary,
-    )
+    assert state.active_session is not None  # validated
+    _end_active_session(state, now, cmd.outcome, cmd.summary, fx, cmd.actor)
     return fx
 
 
@@ -284,12 +282,7 @@ def resolve(state: CaseState, cmd: Resolve, now: datetime) -> Effects:
     )
     state.resolved_at = now
     state.reopen_until = now + timedelta(seconds=state.timings.reopen_window_seconds)
-    auth = state.authorization
-    if auth is not None and auth.status in (
-        AuthorizationStatus.PENDING,
-        AuthorizationStatus.GRANTED,
-    ):
-        auth.status = AuthorizationStatus.SUPERSEDED
+    _supersede_open_authorization(state, cmd.actor, fx)
     fx.event(
         "case_resolved",
         cmd.actor,
@@ -323,12 +316,7 @@ def reopen(state: CaseState, actor: str, reason: str) -> Effects:
 def cancel(state: CaseState, actor: str, reason: str, now: datetime) -> Effects:
     fx = Effects()
     state.cancelled_at, state.cancel_reason = now, reason
-    auth = state.authorization
-    if auth is not None and auth.status in (
-        AuthorizationStatus.PENDING,
-        AuthorizationStatus.GRANTED,
-    ):
-        auth.status = AuthorizationStatus.SUPERSEDED
+    _supersede_open_authorization(state, actor, fx)
     fx.event("case_cancelled", actor, reason=reason)
     _set_stage(state, Stage.CANCELADO, fx, actor)
     return fx

@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, status
+from fastapi import APIRouter, Depends, Header, Path, status
 from fastapi.responses import JSONResponse
 
 from activities.settings import ApiPrincipal
@@ -39,6 +39,7 @@ from api.schemas import (
 from api.workflow_gateway import CaseUpdate, case_out, open_case, send_update
 from workflows.case import CaseWorkflow
 from workflows.models import (
+    ActionInput,
     Cancel,
     CaseInput,
     CaseTimings,
@@ -61,12 +62,6 @@ _errors: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/cases", tags=["cases"], responses=_errors)
 
 CaseId = Annotated[str, Path(pattern=r"^CASE-\d{6,}$", examples=["CASE-000123"])]
-
-
-def _actor(principal: ApiPrincipal, body: Body) -> str:
-    if body.agent is not None and body.agent != principal.name:
-        raise Forbidden(f"agent {body.agent!r} is not the authenticated user {principal.name!r}")
-    return principal.name
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut)
@@ -153,175 +148,90 @@ async def case_notifications(
     return await store.notifications(case_id)
 
 
-async def _act(
-    case_id: str,
-    update: CaseUpdate,
-    cmd: Any,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
-) -> CaseOut:
-    state = await send_update(temporal, store, case_id, update, cmd, settings.update_timeout)
-    return case_out(state, settings)
+class CaseActions:
+    """Turns an agent's HTTP body into the workflow's update input and sends it."""
+
+    def __init__(self, temporal: TemporalDep, store: StoreDep, settings: SettingsDep) -> None:
+        self.temporal, self.store, self.settings = temporal, store, settings
+
+    async def send(
+        self,
+        case_id: str,
+        update: CaseUpdate,
+        command: type[ActionInput],
+        body: Body,
+        principal: ApiPrincipal,
+    ) -> CaseOut:
+        # The actor is who authenticated; a body that names someone else is refused.
+        if body.agent is not None and body.agent != principal.name:
+            raise Forbidden(
+                f"agent {body.agent!r} is not the authenticated user {principal.name!r}"
+            )
+        cmd = command.model_validate(body.model_dump(exclude={"agent"}) | {"actor": principal.name})
+        state = await send_update(
+            self.temporal, self.store, case_id, update, cmd, self.settings.update_timeout
+        )
+        return case_out(state, self.settings)
+
+
+Actions = Annotated[CaseActions, Depends()]
 
 
 @router.post("/{case_id}/contacts", response_model=CaseOut)
-async def log_contact(
-    case_id: CaseId,
-    body: ContactIn,
-    principal: Agent,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
-) -> CaseOut:
-    cmd = LogContact(
-        actor=_actor(principal, body),
-        request_id=body.request_id,
-        channel=body.channel,
-        outcome=body.outcome,
-        note=body.note,
-    )
-    return await _act(case_id, CaseWorkflow.log_contact, cmd, temporal, store, settings)
+async def log_contact(case_id: CaseId, body: ContactIn, who: Agent, act: Actions) -> CaseOut:
+    return await act.send(case_id, CaseWorkflow.log_contact, LogContact, body, who)
 
 
 @router.post("/{case_id}/remote-access/request", response_model=CaseOut)
 async def request_remote_access(
-    case_id: CaseId,
-    body: RemoteRequestIn,
-    principal: Agent,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
+    case_id: CaseId, body: RemoteRequestIn, who: Agent, act: Actions
 ) -> CaseOut:
-    cmd = RequestRemoteAccess(
-        actor=_actor(principal, body),
-        request_id=body.request_id,
-        reason=body.reason,
-        access=body.access,
+    return await act.send(
+        case_id, CaseWorkflow.request_remote_access, RequestRemoteAccess, body, who
     )
-    return await _act(case_id, CaseWorkflow.request_remote_access, cmd, temporal, store, settings)
 
 
 @router.post("/{case_id}/remote-session/start", response_model=CaseOut)
 async def start_remote_session(
-    case_id: CaseId,
-    body: CloseIn,
-    principal: Agent,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
+    case_id: CaseId, who: Agent, act: Actions, body: CloseIn | None = None
 ) -> CaseOut:
-    cmd = StartRemoteSession(actor=_actor(principal, body), request_id=body.request_id)
-    return await _act(case_id, CaseWorkflow.start_remote_session, cmd, temporal, store, settings)
+    return await act.send(
+        case_id, CaseWorkflow.start_remote_session, StartRemoteSession, body or CloseIn(), who
+    )
 
 
 @router.post("/{case_id}/remote-session/end", response_model=CaseOut)
 async def end_remote_session(
-    case_id: CaseId,
-    body: SessionEndIn,
-    principal: Agent,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
+    case_id: CaseId, body: SessionEndIn, who: Agent, act: Actions
 ) -> CaseOut:
-    cmd = EndRemoteSession(
-        actor=_actor(principal, body),
-        request_id=body.request_id,
-        outcome=body.outcome,
-        summary=body.summary,
-    )
-    return await _act(case_id, CaseWorkflow.end_remote_session, cmd, temporal, store, settings)
+    return await act.send(case_id, CaseWorkflow.end_remote_session, EndRemoteSession, body, who)
 
 
 @router.post("/{case_id}/resolve", response_model=CaseOut)
-async def resolve(
-    case_id: CaseId,
-    body: ResolveIn,
-    principal: Agent,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
-) -> CaseOut:
-    cmd = Resolve(
-        actor=_actor(principal, body),
-        request_id=body.request_id,
-        methods=body.methods,
-        summary=body.summary,
-    )
-    return await _act(case_id, CaseWorkflow.resolve, cmd, temporal, store, settings)
+async def resolve(case_id: CaseId, body: ResolveIn, who: Agent, act: Actions) -> CaseOut:
+    return await act.send(case_id, CaseWorkflow.resolve, Resolve, body, who)
 
 
 @router.post("/{case_id}/close", response_model=CaseOut)
-async def close(
-    case_id: CaseId,
-    principal: Agent,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
-    body: CloseIn | None = None,
-) -> CaseOut:
-    body = body or CloseIn()
-    cmd = Close(actor=_actor(principal, body), request_id=body.request_id)
-    return await _act(case_id, CaseWorkflow.close, cmd, temporal, store, settings)
+async def close(case_id: CaseId, who: Agent, act: Actions, body: CloseIn | None = None) -> CaseOut:
+    return await act.send(case_id, CaseWorkflow.close, Close, body or CloseIn(), who)
 
 
 @router.post("/{case_id}/reopen", response_model=CaseOut)
-async def reopen(
-    case_id: CaseId,
-    body: ReasonIn,
-    principal: Agent,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
-) -> CaseOut:
-    cmd = Reopen(actor=_actor(principal, body), request_id=body.request_id, reason=body.reason)
-    return await _act(case_id, CaseWorkflow.reopen, cmd, temporal, store, settings)
+async def reopen(case_id: CaseId, body: ReasonIn, who: Agent, act: Actions) -> CaseOut:
+    return await act.send(case_id, CaseWorkflow.reopen, Reopen, body, who)
 
 
 @router.post("/{case_id}/cancel", response_model=CaseOut)
-async def cancel(
-    case_id: CaseId,
-    body: ReasonIn,
-    principal: Agent,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
-) -> CaseOut:
-    cmd = Cancel(actor=_actor(principal, body), request_id=body.request_id, reason=body.reason)
-    return await _act(case_id, CaseWorkflow.cancel, cmd, temporal, store, settings)
+async def cancel(case_id: CaseId, body: ReasonIn, who: Agent, act: Actions) -> CaseOut:
+    return await act.send(case_id, CaseWorkflow.cancel, Cancel, body, who)
 
 
 @router.post("/{case_id}/severity", response_model=CaseOut)
-async def change_severity(
-    case_id: CaseId,
-    body: SeverityIn,
-    principal: Agent,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
-) -> CaseOut:
-    cmd = ChangeSeverity(
-        actor=_actor(principal, body),
-        request_id=body.request_id,
-        severity=body.severity,
-        reason=body.reason,
-    )
-    return await _act(case_id, CaseWorkflow.change_severity, cmd, temporal, store, settings)
+async def change_severity(case_id: CaseId, body: SeverityIn, who: Agent, act: Actions) -> CaseOut:
+    return await act.send(case_id, CaseWorkflow.change_severity, ChangeSeverity, body, who)
 
 
 @router.post("/{case_id}/plan", response_model=CaseOut)
-async def change_plan(
-    case_id: CaseId,
-    body: PlanIn,
-    principal: Supervisor,
-    temporal: TemporalDep,
-    store: StoreDep,
-    settings: SettingsDep,
-) -> CaseOut:
-    cmd = ChangePlan(
-        actor=_actor(principal, body),
-        request_id=body.request_id,
-        plan=body.plan,
-        reason=body.reason,
-    )
-    return await _act(case_id, CaseWorkflow.change_plan, cmd, temporal, store, settings)
+async def change_plan(case_id: CaseId, body: PlanIn, who: Supervisor, act: Actions) -> CaseOut:
+    return await act.send(case_id, CaseWorkflow.change_plan, ChangePlan, body, who)

@@ -51,6 +51,26 @@ def _status(state: CaseState, request_id: str, now: datetime) -> str:
     }.get(auth.status, "expired")
 
 
+def _customer_decision(
+    request: Request,
+    state: CaseState,
+    authorization_id: str,
+    decision: Literal["authorized", "rejected", "revoked"],
+    text_shown: str,
+) -> DecideRemoteAccess:
+    """The consent record: who (the customer, by the link), from where, what they saw.
+    The request id makes a double click or a retried POST apply once."""
+    return DecideRemoteAccess(
+        actor=f"cliente:{state.customer.id}",
+        request_id=f"{authorization_id}:{decision}",
+        authorization_id=authorization_id,
+        decision=decision,
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        text_shown=text_shown,
+    )
+
+
 async def _decision(request: Request) -> str | None:
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     values = form.get("decision", [])
@@ -149,15 +169,7 @@ async def authorization_decision(
                 "Esta solicitud ya no admite esa acción.",
                 409,
             )
-        cmd = DecideRemoteAccess(
-            actor=f"cliente:{state.customer.id}",
-            request_id=f"{row['request_id']}:{decision}",
-            authorization_id=row["request_id"],
-            decision=decision,
-            ip=request.client.host if request.client else None,
-            user_agent=request.headers.get("user-agent"),
-            text_shown=row["text_shown"],
-        )
+        cmd = _customer_decision(request, state, row["request_id"], decision, row["text_shown"])
         try:
             state = await send_update(
                 temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
@@ -247,14 +259,8 @@ async def session_revoke(
         return _sessionpage(
             request, row, state, policy.timezone, "La sesión ya no está activa.", 409
         )
-    cmd = DecideRemoteAccess(
-        actor=f"cliente:{state.customer.id}",
-        request_id=f"{row['request_id']}:revoked",
-        authorization_id=row["request_id"],
-        decision="revoked",
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-        text_shown="Revocación desde la página de la sesión remota",
+    cmd = _customer_decision(
+        request, state, row["request_id"], "revoked", "Revocación desde la página de la sesión"
     )
     state = await send_update(
         temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
