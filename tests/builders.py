@@ -140,6 +140,18 @@ async def start(
     return handle
 
 
+@asynccontextmanager
+async def opened(
+    env: WorkflowEnvironment, task_queue: str, plan: Plan, severity: Severity
+) -> AsyncIterator[tuple[Recorder, WorkflowHandle[CaseWorkflow, CaseState], datetime]]:
+    """A case registered now on a worker with a fresh recorder: (recorder, handle, now)."""
+    rec = Recorder()
+    now = await env.get_current_time()
+    async with rec.worker(env, task_queue):
+        handle = await start(env.client, task_queue, case_input(plan, severity, registered_at=now))
+        yield rec, handle, now
+
+
 async def terminate_started() -> None:
     """A case left open with its worker gone still has timers; on the time-skipping
     server their tasks, which no worker will take, would stop time from skipping."""

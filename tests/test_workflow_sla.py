@@ -10,7 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import Recorder, case_input, start
+from tests.builders import Recorder, case_input, opened, start
 from workflows.case import ACTION_NOT_ALLOWED, CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState, Stage
 from workflows.models import (
@@ -32,12 +32,7 @@ PHONE_REACHED = LogContact(
 async def test_severity_a_breaches_after_one_hour_without_contact(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(
-            skipping_env.client, task_queue, case_input(Plan.PREMIUM, Severity.A, registered_at=now)
-        )
+    async with opened(skipping_env, task_queue, Plan.PREMIUM, Severity.A) as (rec, handle, now):
         await skipping_env.sleep(timedelta(minutes=44))
         state = await handle.query(CaseWorkflow.state)
         assert state.sla.state is SlaState.PENDING
@@ -62,12 +57,7 @@ async def test_severity_a_breaches_after_one_hour_without_contact(
 async def test_reaching_contact_meets_the_one_hour_target(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(
-            skipping_env.client, task_queue, case_input(Plan.FREE, Severity.A, registered_at=now)
-        )
+    async with opened(skipping_env, task_queue, Plan.FREE, Severity.A) as (rec, handle, _now):
         await skipping_env.sleep(timedelta(minutes=30))
         state = await handle.execute_update(CaseWorkflow.log_contact, PHONE_REACHED)
         assert state.sla.state is SlaState.MET
@@ -83,14 +73,7 @@ async def test_reaching_contact_meets_the_one_hour_target(
 async def test_an_action_the_stage_forbids_is_rejected_before_history(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(
-            skipping_env.client,
-            task_queue,
-            case_input(Plan.ESTANDAR, Severity.B, registered_at=now),
-        )
+    async with opened(skipping_env, task_queue, Plan.ESTANDAR, Severity.B) as (_rec, handle, _now):
         with pytest.raises(WorkflowUpdateFailedError) as err:
             await handle.execute_update(CaseWorkflow.close, Close(actor="ana"))
         state = await handle.query(CaseWorkflow.state)
@@ -160,14 +143,7 @@ async def test_warning_then_breach_without_contact(
 async def test_contact_meets_the_target(
     skipping_env: WorkflowEnvironment, task_queue: str, contact_after: float
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(
-            skipping_env.client,
-            task_queue,
-            case_input(Plan.ESTANDAR, Severity.C, registered_at=now),
-        )
+    async with opened(skipping_env, task_queue, Plan.ESTANDAR, Severity.C) as (rec, handle, _now):
         await skipping_env.sleep(timedelta(hours=4) * contact_after)
         email = LogContact(actor="ana", channel=ContactChannel.EMAIL, outcome=ContactOutcome.SENT)
         await handle.execute_update(CaseWorkflow.log_contact, email)
@@ -181,14 +157,7 @@ async def test_contact_meets_the_target(
 async def test_reclassification_up_shortens_the_deadline(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(
-            skipping_env.client,
-            task_queue,
-            case_input(Plan.ESTANDAR, Severity.B, registered_at=now),
-        )
+    async with opened(skipping_env, task_queue, Plan.ESTANDAR, Severity.B) as (rec, handle, now):
         await skipping_env.sleep(timedelta(minutes=30))
         state = await handle.execute_update(
             CaseWorkflow.change_severity,
@@ -206,12 +175,7 @@ async def test_reclassification_up_shortens_the_deadline(
 async def test_reclassification_down_lengthens_the_deadline(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(
-            skipping_env.client, task_queue, case_input(Plan.PREMIUM, Severity.A, registered_at=now)
-        )
+    async with opened(skipping_env, task_queue, Plan.PREMIUM, Severity.A) as (_rec, handle, now):
         await skipping_env.sleep(timedelta(minutes=20))
         await handle.execute_update(
             CaseWorkflow.change_severity,
@@ -230,14 +194,7 @@ async def test_reclassification_down_lengthens_the_deadline(
 async def test_reclassification_to_a_past_deadline_breaches_at_once(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(
-            skipping_env.client,
-            task_queue,
-            case_input(Plan.ESTANDAR, Severity.B, registered_at=now),
-        )
+    async with opened(skipping_env, task_queue, Plan.ESTANDAR, Severity.B) as (_rec, handle, now):
         await skipping_env.sleep(timedelta(minutes=90))
         await handle.execute_update(
             CaseWorkflow.change_severity,
@@ -254,14 +211,7 @@ async def test_reclassification_to_a_past_deadline_breaches_at_once(
 async def test_a_met_response_stays_met_after_reclassification(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(
-            skipping_env.client,
-            task_queue,
-            case_input(Plan.ESTANDAR, Severity.C, registered_at=now),
-        )
+    async with opened(skipping_env, task_queue, Plan.ESTANDAR, Severity.C) as (_rec, handle, _now):
         await skipping_env.sleep(timedelta(hours=2))
         await handle.execute_update(CaseWorkflow.log_contact, PHONE_REACHED)
         state = await handle.execute_update(
@@ -277,12 +227,7 @@ async def test_a_met_response_stays_met_after_reclassification(
 async def test_plan_change_creates_a_commitment(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(
-            skipping_env.client, task_queue, case_input(Plan.BASICO, Severity.C, registered_at=now)
-        )
+    async with opened(skipping_env, task_queue, Plan.BASICO, Severity.C) as (rec, handle, now):
         first = await handle.query(CaseWorkflow.state)
         state = await handle.execute_update(
             CaseWorkflow.change_plan,

@@ -95,7 +95,7 @@ async def _load(
     return None if state is None else (row, state)
 
 
-def _authorizationpage(
+def _authorization_page(
     request: Request,
     row: dict[str, Any],
     state: CaseState,
@@ -131,7 +131,7 @@ async def authorizationpage(
         return gone(request)
     row, state = found
     status = _status(state, row["request_id"], now)
-    return _authorizationpage(request, row, state, policy.timezone, status)
+    return _authorization_page(request, row, state, policy.timezone, status)
 
 
 @router.post("/autorizacion/{token}", response_class=HTMLResponse)
@@ -160,7 +160,7 @@ async def authorization_decision(
         status = _status(state, row["request_id"], now)
         wanted = "authorized" if decision == "revoked" else "pending"
         if status != wanted or (decision != "revoked" and row["decided_at"] is not None):
-            return _authorizationpage(
+            return _authorization_page(
                 request,
                 row,
                 state,
@@ -175,7 +175,7 @@ async def authorization_decision(
                 temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
             )
         except ActionRefused:
-            return _authorizationpage(
+            return _authorization_page(
                 request,
                 row,
                 state,
@@ -201,10 +201,10 @@ async def authorization_decision(
         "revoked": "Autorización revocada. El técnico ya no puede acceder a su equipo.",
     }
     status = _status(state, row["request_id"], now)
-    return _authorizationpage(request, row, state, policy.timezone, status, messages[decision])
+    return _authorization_page(request, row, state, policy.timezone, status, messages[decision])
 
 
-def _sessionpage(
+def _session_page(
     request: Request,
     row: dict[str, Any],
     state: CaseState,
@@ -237,7 +237,7 @@ async def sessionpage(
     row, state = found
     if now >= row["expires_at"]:
         return gone(request, 410)
-    return _sessionpage(request, row, state, policy.timezone)
+    return _session_page(request, row, state, policy.timezone)
 
 
 @router.post("/sesion-remota/{code}", response_class=HTMLResponse)
@@ -256,7 +256,7 @@ async def session_revoke(
         return gone(request, 404 if found is None else 400)
     row, state = found
     if _status(state, row["request_id"], now) != "authorized":
-        return _sessionpage(
+        return _session_page(
             request, row, state, policy.timezone, "La sesión ya no está activa.", 409
         )
     cmd = _customer_decision(
@@ -270,6 +270,6 @@ async def session_revoke(
             "UPDATE remote_authorizations SET revoked_at = now() WHERE request_id = %s",
             (row["request_id"],),
         )
-    return _sessionpage(
+    return _session_page(
         request, row, state, policy.timezone, "Autorización revocada. La sesión ha terminado."
     )
