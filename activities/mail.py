@@ -64,10 +64,12 @@ class MailDeliveryError(Exception):
     Raised from an activity it fails the attempt, and Temporal retries it with backoff.
     """
 
-    def __init__(self, recipient: str, reason: str) -> None:
+    def __init__(self, recipient: str, reason: str, permanent: bool = False) -> None:
         super().__init__(f"could not deliver mail to {recipient}: {reason}")
         self.recipient = recipient
         self.reason = reason
+        # A 5xx answer about the recipient will not change on retry.
+        self.permanent = permanent
 
 
 def _address(value: str) -> Address:
@@ -122,6 +124,10 @@ class Mailer:
                 if s.smtp_username:
                     client.login(s.smtp_username, s.smtp_password)
                 client.send_message(msg, from_addr=sender, to_addrs=[rcpt])
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+            raise MailDeliveryError(recipient, f"refused: {exc.recipients}", permanent) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise MailDeliveryError(recipient, f"{type(exc).__name__}: {exc}") from exc
 

@@ -13,8 +13,15 @@ import hashlib
 import secrets
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from activities.mail import Mailer, OutgoingMail, authorization_text, render
+from activities.mail import (
+    MailDeliveryError,
+    Mailer,
+    OutgoingMail,
+    authorization_text,
+    render,
+)
 from activities.settings import Settings
 from activities.store import CaseStore
 from workflows.models import (
@@ -25,6 +32,7 @@ from workflows.models import (
 )
 
 TOKEN_BYTES = 32  # 256 bits from the OS CSPRNG
+UNDELIVERABLE = "Undeliverable"
 
 
 def new_secret() -> tuple[str, bytes]:
@@ -51,7 +59,13 @@ class Messaging:
             return await cur.fetchone() is not None
 
     async def _send(self, case_id: str, kind: str, mail: OutgoingMail) -> None:
-        await self.mailer.send(mail)
+        try:
+            await self.mailer.send(mail)
+        except MailDeliveryError as exc:
+            if exc.permanent:
+                # Retrying cannot help; the workflow records the failure and goes on.
+                raise ApplicationError(str(exc), type=UNDELIVERABLE, non_retryable=True) from exc
+            raise
         async with self.store.pool.connection() as conn:
             await conn.execute(
                 "INSERT INTO outbound_emails (message_id, case_id, recipient, kind, subject)"

@@ -176,6 +176,33 @@ async def test_delivery_error_when_nothing_listens() -> None:
 # --- Rendering ---
 
 
+class RejectingRecipients:
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: object, address: str, options: object
+    ) -> str:
+        return "550 5.1.1 no such mailbox"
+
+
+async def test_a_rejected_recipient_is_a_permanent_failure() -> None:
+    controller = Controller(RejectingRecipients(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        mailer = Mailer(Settings(smtp_host="127.0.0.1", smtp_port=controller.port))
+        with pytest.raises(MailDeliveryError) as err:
+            await mailer.send(OutgoingMail("m-1", "nadie@example.com", "Asunto", "Texto"))
+    finally:
+        controller.stop()
+    assert err.value.permanent is True
+    assert err.value.recipient == "nadie@example.com"
+
+
+async def test_an_unreachable_server_is_not_permanent() -> None:
+    settings = Settings(smtp_host="127.0.0.1", smtp_port=free_port(), smtp_timeout_seconds=2)
+    with pytest.raises(MailDeliveryError) as err:
+        await Mailer(settings).send(OutgoingMail("m-2", "a@example.com", "Asunto", "Texto"))
+    assert err.value.permanent is False
+
+
 def test_format_local_across_dst_change() -> None:
     # Summer time ends in Spain on Sunday 25 October 2026 at 03:00 local (01:00 UTC).
     assert format_local(datetime(2026, 10, 24, 10, 0, tzinfo=UTC), TZ) == (

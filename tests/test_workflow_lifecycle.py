@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Literal
 
 import pytest
+from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -25,6 +26,7 @@ from workflows.models import (
     Close,
     ContactChannel,
     ContactOutcome,
+    CustomerNotice,
     DecideRemoteAccess,
     EndRemoteSession,
     LogContact,
@@ -400,3 +402,36 @@ async def test_a_retried_decision_is_answered(case: Case) -> None:
     retry = await case.decide("authorized", request_id="d1")
     assert retry.revision == first.revision
     assert len(auth_of(retry).consents) == 1
+
+
+class RejectingAcknowledgement(Recorder):
+    """The customer's address bounces the first message for good (SMTP 550)."""
+
+    @activity.defn(name="send_customer_notice")
+    async def send_customer_notice(self, notice: CustomerNotice) -> None:
+        if notice.kind == "acknowledgement":
+            raise ApplicationError("550 no such mailbox", type="Undeliverable", non_retryable=True)
+        await super().send_customer_notice(notice)
+
+
+async def test_an_undeliverable_message_is_recorded_and_does_not_block(
+    skipping_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    rec = RejectingAcknowledgement()
+    now = await skipping_env.get_current_time()
+    async with rec.worker(skipping_env, task_queue):
+        handle = await start(skipping_env.client, task_queue, case_input(registered_at=now))
+        await skipping_env.sleep(timedelta(seconds=1))
+        await handle.execute_update(
+            CaseWorkflow.log_contact,
+            LogContact(actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED),
+        )
+        await handle.execute_update(
+            CaseWorkflow.resolve,
+            Resolve(actor="ana", methods=[ResolutionMethod.PHONE], summary="ok"),
+        )
+        await skipping_env.sleep(timedelta(seconds=1))
+    failed = [e for r in rec.records for e in r.events if e.type == "message_undeliverable"]
+    assert len(failed) == 1
+    assert "550" in failed[0].data["reason"]
+    assert rec.customer == ["resolution"]

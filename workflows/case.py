@@ -13,11 +13,10 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import transitions as tr
@@ -83,7 +82,8 @@ class CaseWorkflow:
         self._lock = asyncio.Lock()
         self._wake = False
         self._registered = not self._fresh
-        self._outbox: list[Callable[[], asyncio.Future[None]]] = []
+        # Messages waiting to go out: (activity name, its input, summary for the UI).
+        self._outbox: list[tuple[str, object, str]] = []
 
     @staticmethod
     def _initial_state(inp: CaseInput) -> CaseState:
@@ -186,20 +186,14 @@ class CaseWorkflow:
                 message=message,
             )
             self._outbox.append(
-                partial(
-                    self._run,
-                    CaseActivities.NOTIFY_TEAM,
-                    note,
-                    f"Aviso a {note.audience}: {note.kind}",
-                )
+                (CaseActivities.NOTIFY_TEAM, note, f"Aviso a {note.audience}: {note.kind}")
             )
         for kind in fx.customer:
             self._outbox.append(self._customer_message(kind, snapshot))
         self._wake = True
 
-    def _customer_message(
-        self, kind: tr.CustomerMessage, snapshot: CaseState
-    ) -> Callable[[], asyncio.Future[None]]:
+    @staticmethod
+    def _customer_message(kind: tr.CustomerMessage, snapshot: CaseState) -> tuple[str, object, str]:
         if kind == "authorization_request":
             auth = snapshot.authorization
             assert auth is not None
@@ -208,34 +202,34 @@ class CaseWorkflow:
                 request_id=auth.request_id,
                 access_hours=snapshot.timings.session_ttl_seconds / 3600,
             )
-            return lambda: self._run(
-                CaseActivities.REQUEST_AUTHORIZATION, req, "Solicitud de autorización al cliente"
-            )
+            return (CaseActivities.REQUEST_AUTHORIZATION, req, "Solicitud de autorización")
         if kind == "session_link":
             session = snapshot.sessions[-1]
             link = SessionLinkNotice(state=snapshot, session_id=session.session_id)
-            return lambda: self._run(
-                CaseActivities.SESSION_LINK, link, "Enlace de sesión remota al cliente"
-            )
+            return (CaseActivities.SESSION_LINK, link, "Enlace de sesión remota al cliente")
         notice = CustomerNotice(notice_id=str(workflow.uuid4()), kind=kind, state=snapshot)
-        return lambda: self._run(CaseActivities.NOTIFY_CUSTOMER, notice, f"Correo: {kind}")
-
-    def _run(self, activity: str, arg: object, summary: str) -> asyncio.Future[None]:
-        return asyncio.ensure_future(
-            workflow.execute_activity(
-                activity,
-                arg,
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=_ACTIVITY_RETRY,
-                summary=summary,
-            )
-        )
+        return (CaseActivities.NOTIFY_CUSTOMER, notice, f"Correo al cliente: {kind}")
 
     async def _drain_outbox(self) -> None:
         # Messages go out in order, after the state that caused them is persisted, and
         # never inside an update: a slow mail server must not hold an agent's request.
+        # Transient failures retry without end; a permanent one (a recipient the mail
+        # server rejects) is recorded on the case instead of blocking what follows.
         while self._outbox:
-            await self._outbox.pop(0)()
+            activity, arg, summary = self._outbox.pop(0)
+            try:
+                await workflow.execute_activity(
+                    activity,
+                    arg,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=_ACTIVITY_RETRY,
+                    summary=summary,
+                )
+            except ActivityError as err:
+                reason = str(err.cause or err)
+                workflow.logger.warning("message not delivered (%s): %s", summary, reason)
+                async with self._lock:
+                    await self._apply(tr.message_failed(summary, reason))
 
     def _details(self) -> str:
         s, now = self._state, workflow.now()

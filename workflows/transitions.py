@@ -322,6 +322,12 @@ def cancel(state: CaseState, actor: str, reason: str, now: datetime) -> Effects:
     return fx
 
 
+def message_failed(summary: str, reason: str) -> Effects:
+    fx = Effects()
+    fx.event("message_undeliverable", SYSTEM, message=summary, reason=reason)
+    return fx
+
+
 def reclassify(
     state: CaseState, policy: SlaPolicy, cmd: ChangeSeverity | ChangePlan, now: datetime
 ) -> Effects:
