@@ -30,6 +30,33 @@ class StoredEvent(BaseModel):
     data: dict[str, Any]
 
 
+class CaseSummary(BaseModel):
+    """A row of the agents' case list."""
+
+    case_id: str
+    stage: str
+    plan: str
+    severity: str
+    customer_id: str
+    customer_name: str
+    summary: str
+    sla_state: str
+    response_due: datetime | None
+    registered_at: datetime
+    queued: bool
+
+
+class CaseFilter(BaseModel):
+    stage: str | None = None
+    sla_state: str | None = None
+    plan: str | None = None
+    severity: str | None = None
+    customer_id: str | None = None
+    queued: bool | None = None
+    limit: int = 50
+    after: str | None = None  # case id of the last row of the previous page
+
+
 class StoredNotification(BaseModel):
     notification_id: str
     case_id: str
@@ -55,6 +82,34 @@ _INSERT_EVENT = """
 INSERT INTO case_events (event_id, case_id, revision, type, at, actor, data)
 VALUES (%s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (event_id) DO NOTHING
+"""
+
+
+# Filters are parameters (a NULL one matches every row); the page starts after the
+# `after` case in the same order, so concurrent inserts do not shift pages.
+_LIST_CASES = """
+WITH ordered AS (
+    SELECT case_id, stage, plan, severity, customer_id,
+           doc->'customer'->>'name' AS customer_name, doc->>'summary' AS summary,
+           sla_state, response_due, registered_at,
+           (doc->>'queued_at') IS NOT NULL AS queued,
+           coalesce(response_due, 'infinity'::timestamptz) AS sort_due
+    FROM cases
+    WHERE (%(stage)s::text IS NULL OR stage = %(stage)s)
+      AND (%(sla_state)s::text IS NULL OR sla_state = %(sla_state)s)
+      AND (%(plan)s::text IS NULL OR plan = %(plan)s)
+      AND (%(severity)s::text IS NULL OR severity = %(severity)s)
+      AND (%(customer_id)s::text IS NULL OR customer_id = %(customer_id)s)
+      AND (%(queued)s::boolean IS NULL OR ((doc->>'queued_at') IS NOT NULL) = %(queued)s)
+)
+SELECT case_id, stage, plan, severity, customer_id, customer_name, summary, sla_state,
+       response_due, registered_at, queued
+FROM ordered
+WHERE %(after)s::text IS NULL OR (sort_due, case_id) > (
+    SELECT coalesce(response_due, 'infinity'::timestamptz), case_id
+    FROM cases WHERE case_id = %(after)s)
+ORDER BY sort_due, case_id
+LIMIT %(limit)s
 """
 
 
@@ -135,6 +190,15 @@ class CaseStore:
                 " ORDER BY created_at",
                 (case_id,),
             )
+            return await cur.fetchall()
+
+    async def list_cases(self, f: CaseFilter) -> list[CaseSummary]:
+        """Most urgent first: by response deadline (none last), then by case id."""
+        async with (
+            self.pool.connection() as conn,
+            conn.cursor(row_factory=class_row(CaseSummary)) as cur,
+        ):
+            await cur.execute(_LIST_CASES, f.model_dump())
             return await cur.fetchall()
 
     async def next_case_id(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -204,3 +205,28 @@ async def test_health_and_readiness(stack: ApiStack) -> None:
     r = await stack.http.get("/readyz")
     assert r.status_code == 200
     assert r.json() == {"status": "ready", "postgresql": "ok", "temporal": "ok"}
+
+
+async def test_case_list_filters_and_puts_the_most_urgent_first(stack: ApiStack) -> None:
+    customer = f"C-list-{uuid.uuid4().hex[:6]}"
+    base = {"customer": {"id": customer, "name": "Lista", "email": "lista@example.com"}}
+    slow = await stack.open_case(**base, plan="estandar", severity="C", severity_reason="r")
+    urgent = await stack.open_case(**base, plan="premium", severity="A", severity_reason="r")
+    none = await stack.open_case(**base, plan="free", severity="C", severity_reason="r")
+    ops = stack.auth("key-ops")
+    r = await stack.http.get("/cases", params={"customer_id": customer}, headers=ops)
+    assert r.status_code == 200
+    assert [c["case_id"] for c in r.json()] == [urgent["case_id"], slow["case_id"], none["case_id"]]
+    r = await stack.http.get(
+        "/cases", headers=ops, params={"customer_id": customer, "sla_state": "not_committed"}
+    )
+    assert [c["case_id"] for c in r.json()] == [none["case_id"]]
+    r = await stack.http.get(
+        "/cases",
+        headers=ops,
+        params={"customer_id": customer, "limit": 1, "after": urgent["case_id"]},
+    )
+    assert [c["case_id"] for c in r.json()] == [slow["case_id"]]
+    r = await stack.http.get("/cases", headers=ops, params={"stage": "nope"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "query.stage"

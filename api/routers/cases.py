@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, status
+from fastapi import APIRouter, Depends, Header, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from activities.settings import ApiPrincipal
-from activities.store import StoredEvent, StoredNotification
+from activities.store import CaseFilter, CaseSummary, StoredEvent, StoredNotification
 from api.deps import (
     Agent,
     ContactCenter,
@@ -38,6 +39,7 @@ from api.schemas import (
 )
 from api.workflow_gateway import CaseUpdate, case_out, open_case, send_update
 from workflows.case import CaseWorkflow
+from workflows.domain import Plan, Severity, SlaState, Stage
 from workflows.models import (
     ActionInput,
     Cancel,
@@ -121,6 +123,38 @@ async def create_case(
             headers={"Location": f"/cases/{case_id}"},
         )
     return case_out(state, settings)
+
+
+@router.get("", response_model=list[CaseSummary])
+async def list_cases(
+    _: Reader,
+    store: StoreDep,
+    stage: Stage | None = None,
+    sla_state: SlaState | None = None,
+    plan: Plan | None = None,
+    severity: Severity | None = None,
+    customer_id: Annotated[str | None, Query(max_length=100)] = None,
+    queued: Annotated[bool | None, Query(description="in the agents' queue")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    after: Annotated[str | None, Query(description="last case_id of the previous page")] = None,
+) -> list[CaseSummary]:
+    """Cases, most urgent first (earliest response deadline; none last)."""
+
+    def value(v: StrEnum | None) -> str | None:
+        return None if v is None else v.value
+
+    return await store.list_cases(
+        CaseFilter(
+            stage=value(stage),
+            sla_state=value(sla_state),
+            plan=value(plan),
+            severity=value(severity),
+            customer_id=customer_id,
+            queued=queued,
+            limit=limit,
+            after=after,
+        )
+    )
 
 
 @router.get("/{case_id}", response_model=CaseOut)
