@@ -435,3 +435,4 @@ async def test_an_undeliverable_message_is_recorded_and_does_not_block(
     assert len(failed) == 1
     assert "550" in failed[0].data["reason"]
     assert rec.customer == ["resolution"]
+    assert "message_undeliverable" in [n.kind for n in rec.team]

@@ -229,7 +229,8 @@ class CaseWorkflow:
                 reason = str(err.cause or err)
                 workflow.logger.warning("message not delivered (%s): %s", summary, reason)
                 async with self._lock:
-                    await self._apply(tr.message_failed(summary, reason))
+                    to_customer = activity != CaseActivities.NOTIFY_TEAM
+                    await self._apply(tr.message_failed(self._state, summary, reason, to_customer))
 
     def _details(self) -> str:
         s, now = self._state, workflow.now()

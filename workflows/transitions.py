@@ -322,9 +322,18 @@ def cancel(state: CaseState, actor: str, reason: str, now: datetime) -> Effects:
     return fx
 
 
-def message_failed(summary: str, reason: str) -> Effects:
+def message_failed(state: CaseState, summary: str, reason: str, to_customer: bool) -> Effects:
     fx = Effects()
     fx.event("message_undeliverable", SYSTEM, message=summary, reason=reason)
+    if to_customer:
+        # Agents must know, or the case would wait for an answer that cannot come. Not
+        # for a failed team notice: that would only queue another failing one.
+        fx.notify(
+            "agents",
+            "message_undeliverable",
+            f"Caso {state.case_id}: no se pudo entregar al cliente «{summary}» ({reason}). "
+            "Contacte por teléfono.",
+        )
     return fx
 
 
