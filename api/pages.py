@@ -19,8 +19,22 @@ def _templates() -> Jinja2Templates:
     return Jinja2Templates(directory=str(resources.files("api") / "templates"))
 
 
+# The URL carries the customer's secret: never cache it, never leak it as a referrer,
+# and never let another site frame the Autorizar button (clickjacking).
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def page(request: Request, name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
-    response: HTMLResponse = _templates().TemplateResponse(request, name, context, status_code=code)
+    response: HTMLResponse = _templates().TemplateResponse(
+        request, name, context, status_code=code, headers=_HEADERS
+    )
     return response
 
 

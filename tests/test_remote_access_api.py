@@ -74,6 +74,9 @@ async def test_customer_authorizes_and_consent_is_recorded(stack: ApiStack) -> N
     assert "Autorizar" in page.text
     assert "Rechazar" in page.text
     assert case["case_id"] in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
     r = await _decide(stack, path, "autorizar")
     assert r.status_code == 200
     assert "autorizado" in r.text.lower()
