@@ -83,7 +83,7 @@ class ReasonIn(Body):
 
 
 class CloseIn(Body):
-    pass
+    """An action that needs nothing but who acts (close, start a remote session)."""
 
 
 class SeverityIn(Body):

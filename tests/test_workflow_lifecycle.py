@@ -117,7 +117,7 @@ async def case(skipping_env: WorkflowEnvironment, task_queue: str) -> AsyncItera
     """A new premium, severity A case (24/7, first response due in 1 h) and its worker."""
     rec = Recorder()
     now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env.client, task_queue):
+    async with rec.worker(skipping_env, task_queue):
         inp = case_input(registered_at=now)
         yield Case(skipping_env, await start(skipping_env.client, task_queue, inp), rec)
 

@@ -244,7 +244,7 @@ class DecideRemoteAccess(ActionInput):
 
 
 class StartRemoteSession(ActionInput):
-    pass
+    """Needs a granted, unexpired authorization; the customer gets the session link."""
 
 
 class EndRemoteSession(ActionInput):
@@ -258,7 +258,7 @@ class Resolve(ActionInput):
 
 
 class Close(ActionInput):
-    pass
+    """Closes a resolved case before its reopen window ends."""
 
 
 class Reopen(ActionInput):
