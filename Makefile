@@ -28,6 +28,7 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) -m bench.sla_timers
+	$(PY) -m bench.intake
 
 clean-data:
 	rm -rf data
