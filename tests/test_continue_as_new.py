@@ -10,31 +10,20 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import Recorder, case_input, start
-from worker.dev import BIN
+from tests.builders import Recorder, case_input, start, start_dev_server
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState, Stage
 from workflows.models import ContactChannel, ContactOutcome, LogContact
-from workflows.search_attributes import DATETIMES, KEYWORDS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.fixture(scope="module")
 async def short_history_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"),
-        ui=False,
-        data_converter=pydantic_data_converter,
-        search_attributes=[*KEYWORDS, *DATETIMES],
-        dev_server_log_level="error",
-        dev_server_extra_args=[
-            "--dynamic-config-value",
-            "limit.historyCount.suggestContinueAsNew=80",
-        ],
+    env = await start_dev_server(
+        "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=80"
     )
     yield env
     await env.shutdown()
