@@ -158,10 +158,14 @@ async def start_dev_server(*extra_args: str) -> WorkflowEnvironment:
 
 @asynccontextmanager
 async def opened(
-    env: WorkflowEnvironment, task_queue: str, plan: Plan, severity: Severity
+    env: WorkflowEnvironment,
+    task_queue: str,
+    plan: Plan = Plan.PREMIUM,
+    severity: Severity = Severity.A,
+    rec: Recorder | None = None,
 ) -> AsyncIterator[tuple[Recorder, WorkflowHandle[CaseWorkflow, CaseState], datetime]]:
-    """A case registered now on a worker with a fresh recorder: (recorder, handle, now)."""
-    rec = Recorder()
+    """A case registered now on a worker with a (fresh) recorder: (recorder, handle, now)."""
+    rec = rec or Recorder()
     now = await env.get_current_time()
     async with rec.worker(env, task_queue):
         handle = await start(env.client, task_queue, case_input(plan, severity, registered_at=now))

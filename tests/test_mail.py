@@ -25,6 +25,7 @@ from activities.mail import (
     render,
 )
 from activities.settings import Settings
+from tests.stack import free_port
 from worker.mailcatcher import MailCatcher, linkify
 from workflows.domain import Availability, Plan, Severity, SlaState, Stage
 from workflows.models import CaseState, CaseTimings, Customer, SeverityAssignment, SlaStatus
@@ -68,13 +69,6 @@ def make_case(
         timings=CaseTimings(),
         sla=SlaStatus(commitment=commitment, state=state),
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Collector:

@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from tests.builders import Recorder, case_input, start
+from tests.builders import opened
 from worker.build import WORKFLOW_RUNNER
 from workflows.case import CaseWorkflow
 from workflows.models import ContactChannel, ContactOutcome, LogContact, ResolutionMethod, Resolve
@@ -21,10 +21,7 @@ from workflows.models import ContactChannel, ContactOutcome, LogContact, Resolut
 async def test_a_full_case_history_replays(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(skipping_env.client, task_queue, case_input(registered_at=now))
+    async with opened(skipping_env, task_queue) as (rec, handle, _):
         await skipping_env.sleep(timedelta(minutes=50))  # past the SLA warning
         await handle.execute_update(
             CaseWorkflow.log_contact,

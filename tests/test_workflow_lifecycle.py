@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import Recorder, case_input, start
+from tests.builders import Recorder, case_input, opened, start
 from workflows.case import ACTION_NOT_ALLOWED, CaseWorkflow
 from workflows.domain import SlaState, Stage
 from workflows.models import (
@@ -417,10 +417,8 @@ class RejectingAcknowledgement(Recorder):
 async def test_an_undeliverable_message_is_recorded_and_does_not_block(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    rec = RejectingAcknowledgement()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        handle = await start(skipping_env.client, task_queue, case_input(registered_at=now))
+    bouncing = RejectingAcknowledgement()
+    async with opened(skipping_env, task_queue, rec=bouncing) as (rec, handle, _):
         await skipping_env.sleep(timedelta(seconds=1))
         await handle.execute_update(
             CaseWorkflow.log_contact,
