@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from activities.db import make_pool
 from activities.settings import Settings
 from activities.store import CaseStore
-from api import errors
+from api import errors, limits, logging_filters
 from api.deps import Services
 from api.routers import cases, customer, health, sla
 from worker.connect import connect
@@ -54,6 +54,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "Authenticate with `Authorization: Bearer <API key>`.",
     )
     errors.install(app)
+    # Outside the routes, so a body is capped before authentication or parsing; the caps
+    # are arguments so that a setting can feed them later.
+    app.add_middleware(
+        limits.BodyLimit,
+        json_max_bytes=limits.JSON_MAX_BYTES,
+        form_max_bytes=limits.FORM_MAX_BYTES,
+    )
+    # uvicorn imports this after configuring its logging: tokens in paths stay out of it.
+    logging_filters.install()
     for module in (health, cases, sla, customer):
         app.include_router(module.router)
     return app

@@ -58,3 +58,15 @@ def unavailable(request: Request) -> HTMLResponse:
         message="No hemos podido registrar su respuesta; no se ha cambiado nada. "
         "Inténtelo de nuevo en unos minutos con el mismo enlace.",
     )
+
+
+def too_large(request: Request) -> HTMLResponse:
+    """The answer to a form body over its cap (api.limits): nothing was read or done."""
+    return page(
+        request,
+        "notice.html",
+        413,
+        title="Solicitud demasiado grande",
+        message="Los datos enviados superan el tamaño permitido y no se han procesado; "
+        "no se ha cambiado nada. Vuelva a abrir el enlace del correo e inténtelo de nuevo.",
+    )
