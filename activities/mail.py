@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from activities.settings import Settings
+from workflows.text import sendable_address
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 MESSAGE_ID_DOMAIN = "amger.pro"
@@ -99,6 +100,12 @@ def build_message(mail: OutgoingMail, sender: str, now: datetime | None = None) 
 class Mailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    def check(self, mail: OutgoingMail) -> None:
+        """Raises ValueError (or UnicodeError) for a message that can never be sent:
+        the recipient fails the intake's address rule, or the message cannot be encoded."""
+        sendable_address(_address(mail.to).addr_spec)
+        build_message(mail, self.settings.mail_from).as_bytes()
 
     async def send(self, mail: OutgoingMail) -> None:
         msg = build_message(mail, self.settings.mail_from)

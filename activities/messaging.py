@@ -1,215 +1,224 @@
 """Activities that talk to people: the customer (Spanish emails with one-time links) and
-the agents' and supervisors' channel (a notification row plus an email).
+the agents' and supervisors' channel (an email).
 
-Secrets never enter workflow history: tokens and session codes are minted here with a
-CSPRNG, only their SHA-256 is stored, and the plain value exists only in the email.
-Sends are recorded by Message-ID so an activity retry does not mail twice; a crash
-between the SMTP hand-off and that record can still resend (at-least-once delivery).
+Team notices need nothing but the mail server, so alerts go out while PostgreSQL is
+down. Customer links are derived from a server secret and the request or session id
+(HMAC): a retried send mails the same link, so a retry never voids the link the
+customer already has, and PostgreSQL stores only the link's SHA-256. Sends are
+recorded by Message-ID when PostgreSQL answers, so a retry does not mail twice; that
+record is best effort and never holds a message back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import hashlib
-import secrets
+import hmac
+import logging
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.mail import (
-    MailDeliveryError,
-    Mailer,
-    OutgoingMail,
-    authorization_text,
-    render,
-)
+from activities.db import Pool
+from activities.errors import UNBUILDABLE, UNDELIVERABLE
+from activities.mail import MailDeliveryError, Mailer, OutgoingMail, authorization_text, render
 from activities.settings import Settings
-from activities.store import CaseStore
-from workflows.models import (
+from workflows.effects import CustomerMessage
+from workflows.messages import (
     AuthorizationRequestNotice,
+    CustomerMail,
     CustomerNotice,
     SessionLinkNotice,
     TeamNotification,
+    customer_mail,
 )
 
-TOKEN_BYTES = 32  # 256 bits from the OS CSPRNG
-UNDELIVERABLE = "Undeliverable"
-
-
-def new_secret() -> tuple[str, bytes]:
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    return token, hash_secret(token)
+log = logging.getLogger(__name__)
+_BEST_EFFORT_SECONDS = 1.0
 
 
 def hash_secret(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+class LinkSecrets:
+    """Customer links as HMAC(server secret, purpose and id): 256 bits, reproducible."""
+
+    def __init__(self, secret: str) -> None:
+        self._key = hashlib.sha256(b"customer-links\n" + secret.encode()).digest()
+
+    def token(self, purpose: str, ident: str) -> tuple[str, bytes]:
+        mac = hmac.new(self._key, f"{purpose}\n{ident}".encode(), hashlib.sha256).digest()
+        token = base64.urlsafe_b64encode(mac).decode().rstrip("=")
+        return token, hash_secret(token)
+
+
 class Messaging:
-    def __init__(self, store: CaseStore, mailer: Mailer, settings: Settings, tz: str) -> None:
-        self.store = store
+    def __init__(self, pool: Pool, mailer: Mailer, settings: Settings, tz: str) -> None:
+        self.pool = pool
         self.mailer = mailer
         self.settings = settings
         self.tz = tz
+        self.links = LinkSecrets(settings.consent_hmac_secret.get_secret_value())
 
     async def _already_sent(self, message_id: str) -> bool:
-        async with self.store.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT 1 FROM outbound_emails WHERE message_id = %s", (message_id,)
-            )
-            return await cur.fetchone() is not None
+        try:
+            async with asyncio.timeout(_BEST_EFFORT_SECONDS), self.pool.connection() as conn:
+                cur = await conn.execute(
+                    "SELECT 1 FROM outbound_emails WHERE message_id = %s", (message_id,)
+                )
+                return await cur.fetchone() is not None
+        except Exception as exc:  # PostgreSQL down: send; a rare duplicate beats silence
+            log.info("sent-mail check skipped: %s", type(exc).__name__)
+            return False
 
-    async def _send(self, case_id: str, kind: str, mail: OutgoingMail) -> None:
+    async def _record_sent(self, case_id: str, kind: str, mail: OutgoingMail) -> None:
+        try:
+            async with asyncio.timeout(_BEST_EFFORT_SECONDS), self.pool.connection() as conn:
+                await conn.execute(
+                    "INSERT INTO outbound_emails (message_id, case_id, recipient, kind, subject)"
+                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    (mail.message_id, case_id, mail.to, kind, mail.subject),
+                )
+        except Exception as exc:
+            log.info("sent-mail record skipped: %s", type(exc).__name__)
+
+    async def _deliver(self, mail: OutgoingMail) -> None:
         try:
             await self.mailer.send(mail)
         except MailDeliveryError as exc:
             if exc.permanent:
-                # Retrying cannot help; the workflow records the failure and goes on.
                 raise ApplicationError(str(exc), type=UNDELIVERABLE, non_retryable=True) from exc
             raise
-        async with self.store.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO outbound_emails (message_id, case_id, recipient, kind, subject)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (mail.message_id, case_id, mail.to, kind, mail.subject),
-            )
 
     def _mail(self, message_id: str, to: str, template: str, **context: object) -> OutgoingMail:
-        subject, text, html = render(template, tz=self.tz, **context)
-        return OutgoingMail(message_id=message_id, to=to, subject=subject, text=text, html=html)
+        try:
+            subject, text, html = render(template, tz=self.tz, **context)
+            mail = OutgoingMail(message_id=message_id, to=to, subject=subject, text=text, html=html)
+            self.mailer.check(mail)
+        except (ValueError, UnicodeError, LookupError) as exc:
+            raise ApplicationError(
+                f"the message cannot be built: {exc}", type=UNBUILDABLE, non_retryable=True
+            ) from exc
+        return mail
 
-    @activity.defn(name="notify_team")
-    async def notify_team(self, note: TeamNotification) -> None:
-        await self.store.store_notification(note)
-        message_id = f"team-{note.notification_id}"
-        if await self._already_sent(message_id):
-            return
-        to = (
-            self.settings.agents_email
-            if note.audience == "agents"
-            else self.settings.supervisors_email
+    @activity.defn(name="send_team_notice")
+    async def send_team_notice(self, note: TeamNotification) -> None:
+        s = self.settings
+        to = s.agents_email if note.audience == "agents" else s.supervisors_email
+        mail = self._mail(
+            f"team-{note.notification_id}",
+            to,
+            "team_notification",
+            case_id=note.case_id,
+            kind=note.kind,
+            message=note.message,
+            case_url=f"{self.settings.api_base_url}/cases/{note.case_id}",
         )
-        case_url = f"{self.settings.api_base_url}/cases/{note.case_id}"
-        await self._send(
-            note.case_id,
-            note.kind,
-            self._mail(
-                message_id,
-                to,
-                "team_notification",
-                case_id=note.case_id,
-                kind=note.kind,
-                message=note.message,
-                case_url=case_url,
-            ),
-        )
+        await self._deliver(mail)
 
-    @activity.defn(name="send_customer_notice")
-    async def send_customer_notice(self, notice: CustomerNotice) -> None:
-        message_id = f"{notice.kind}-{notice.notice_id}"
-        if await self._already_sent(message_id):
+    @activity.defn(name="send_customer_mail")
+    async def send_customer_mail(self, mail: CustomerMail) -> None:
+        if await self._already_sent(mail.mail_id):
             return
-        case = notice.state
+        case = mail.case
         context: dict[str, object] = {"case": case}
-        if notice.kind == "resolution":
-            last = case.resolutions[-1]
-            context |= {
-                "summary": last.summary,
-                "methods": [m.value for m in last.methods],
-                "reopen_until": case.reopen_until,
-            }
-        await self._send(
-            case.case_id,
-            notice.kind,
-            self._mail(message_id, str(case.customer.email), notice.kind, **context),
-        )
+        if mail.resolution is not None:
+            context |= mail.resolution.model_dump()
+        if mail.kind is CustomerMessage.AUTHORIZATION_REQUEST:
+            context |= await self._authorization_link(mail)
+        elif mail.kind is CustomerMessage.SESSION_LINK:
+            context |= await self._session_link(mail)
+        out = self._mail(mail.mail_id, case.customer.email, mail.kind.value, **context)
+        await self._deliver(out)
+        await self._record_sent(case.case_id, mail.kind.value, out)
 
-    @activity.defn(name="request_customer_authorization")
-    async def request_customer_authorization(self, req: AuthorizationRequestNotice) -> None:
-        case = req.state
-        auth = case.authorization
+    async def _authorization_link(self, mail: CustomerMail) -> dict[str, object]:
+        auth, case = mail.authorization, mail.case
         assert auth is not None
-        assert auth.request_id == req.request_id
-        message_id = f"authorization-{req.request_id}"
-        if await self._already_sent(message_id):
-            return  # re-minting now would void the link the customer already has
-        token, digest = new_secret()
+        token, digest = self.links.token("authorization", auth.request_id)
         text = authorization_text(
             case.customer.name,
             auth.agent,
             auth.access.value,
             case.case_id,
             auth.reason,
-            req.access_hours,
+            auth.access_hours,
         )
-        async with self.store.pool.connection() as conn:
+        async with self.pool.connection() as conn:
             await conn.execute(
                 "INSERT INTO remote_authorizations (request_id, case_id, token_hash, access,"
                 " reason, agent, access_hours, text_shown, expires_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                " ON CONFLICT (request_id) DO UPDATE SET token_hash = EXCLUDED.token_hash"
-                " WHERE remote_authorizations.decided_at IS NULL",
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (
-                    req.request_id,
+                    auth.request_id,
                     case.case_id,
                     digest,
                     auth.access.value,
                     auth.reason,
                     auth.agent,
-                    req.access_hours,
+                    auth.access_hours,
                     text,
                     auth.expires_at,
                 ),
             )
-        link = f"{self.settings.api_base_url}/autorizacion/{token}"
-        await self._send(
-            case.case_id,
-            "authorization_request",
-            self._mail(
-                message_id,
-                str(case.customer.email),
-                "authorization_request",
-                case=case,
-                link=link,
-                agent=auth.agent,
-                access=auth.access.value,
-                reason=auth.reason,
-                expires_at=auth.expires_at,
-                access_hours=req.access_hours,
-            ),
-        )
+        return {
+            "link": f"{self.settings.api_base_url}/autorizacion/{token}",
+            "agent": auth.agent,
+            "access": auth.access.value,
+            "reason": auth.reason,
+            "expires_at": auth.expires_at,
+            "access_hours": auth.access_hours,
+        }
+
+    async def _session_link(self, mail: CustomerMail) -> dict[str, object]:
+        session, case = mail.session, mail.case
+        assert session is not None
+        code, digest = self.links.token("session", session.session_id)
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO remote_sessions (session_id, case_id, request_id, code_hash,"
+                " expires_at) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (session.session_id, case.case_id, session.request_id, digest, session.expires_at),
+            )
+        return {
+            "link": f"{self.settings.api_base_url}/sesion-remota/{code}",
+            "agent": session.agent,
+            "expires_at": session.expires_at,
+        }
+
+    # --- Version 1 activities, kept while cases it started are open ---
+
+    @activity.defn(name="notify_team")
+    async def notify_team(self, note: TeamNotification) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO team_notifications (notification_id, case_id, audience, kind,"
+                " message) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (note.notification_id, note.case_id, note.audience, note.kind, note.message),
+            )
+        await self.send_team_notice(note)
+
+    @activity.defn(name="send_customer_notice")
+    async def send_customer_notice(self, notice: CustomerNotice) -> None:
+        kind = CustomerMessage(notice.kind)
+        await self.send_customer_mail(customer_mail(kind, notice.state, notice.notice_id))
+
+    @activity.defn(name="request_customer_authorization")
+    async def request_customer_authorization(self, req: AuthorizationRequestNotice) -> None:
+        kind = CustomerMessage.AUTHORIZATION_REQUEST
+        await self.send_customer_mail(customer_mail(kind, req.state, req.request_id))
 
     @activity.defn(name="issue_session_link")
     async def issue_session_link(self, req: SessionLinkNotice) -> None:
-        case = req.state
-        session = next(s for s in case.sessions if s.session_id == req.session_id)
-        message_id = f"session-{req.session_id}"
-        if await self._already_sent(message_id):
-            return
-        code, digest = new_secret()
-        async with self.store.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO remote_sessions (session_id, case_id, request_id, code_hash,"
-                " expires_at) VALUES (%s, %s, %s, %s, %s)"
-                " ON CONFLICT (session_id) DO UPDATE SET code_hash = EXCLUDED.code_hash",
-                (session.session_id, case.case_id, session.request_id, digest, session.expires_at),
-            )
-        link = f"{self.settings.api_base_url}/sesion-remota/{code}"
-        await self._send(
-            case.case_id,
-            "session_link",
-            self._mail(
-                message_id,
-                str(case.customer.email),
-                "session_link",
-                case=case,
-                link=link,
-                agent=session.agent,
-                expires_at=session.expires_at,
-            ),
-        )
+        kind = CustomerMessage.SESSION_LINK
+        await self.send_customer_mail(customer_mail(kind, req.state, req.session_id))
 
     def activities(self) -> list[object]:
         return [
+            self.send_team_notice,
+            self.send_customer_mail,
             self.notify_team,
             self.send_customer_notice,
             self.request_customer_authorization,

@@ -14,7 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     reopen_window_days: float = 5.0
     # How long the API waits for a worker to take an action before answering.
     update_timeout_seconds: float = 15.0
+    # How long a message may keep failing (mail server down) before it is recorded as
+    # undeliverable on its case and the agents are told.
+    message_budget_hours: float = 24.0
+    # Shared by the API and the worker: signs customers' consent decisions (the
+    # workflow refuses unsigned ones) and derives customers' one-time links.
+    consent_hmac_secret: SecretStr = SecretStr("")
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -99,6 +105,15 @@ class Settings(BaseSettings):
     @property
     def update_timeout(self) -> timedelta:
         return timedelta(seconds=self.update_timeout_seconds)
+
+    def require_secret(self) -> str:
+        secret = self.consent_hmac_secret.get_secret_value()
+        if len(secret) < 32:
+            raise SystemExit(
+                "CONSENT_HMAC_SECRET must be set to at least 32 random characters, the same "
+                "for the API and the worker (`make run` makes one in data/)"
+            )
+        return secret
 
     @property
     def reopen_window(self) -> timedelta:

@@ -1,8 +1,7 @@
 """The case store in PostgreSQL: the projection of each case and its event log.
 
-`CaseStore` holds the pool; its activity methods are registered on the worker, its
-query methods serve the API. Every write is idempotent: a retried activity upserts the
-same revision and inserts events whose ids already exist, which changes nothing.
+`CaseStore` holds the pool and serves the API's reads; the projection activities
+(`activities.projection`) write what it reads.
 """
 
 from __future__ import annotations
@@ -11,12 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from psycopg.rows import class_row
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel
-from temporalio import activity
 
 from activities.db import Pool
-from workflows.models import CaseRecord, CaseState, TeamNotification
+from workflows.models import CaseState
 
 
 class StoredEvent(BaseModel):
@@ -66,25 +63,6 @@ class StoredNotification(BaseModel):
     created_at: datetime
 
 
-_UPSERT_CASE = """
-INSERT INTO cases (case_id, revision, stage, plan, severity, customer_id, sla_state,
-                   response_due, registered_at, doc)
-VALUES (%(case_id)s, %(revision)s, %(stage)s, %(plan)s, %(severity)s, %(customer_id)s,
-        %(sla_state)s, %(response_due)s, %(registered_at)s, %(doc)s)
-ON CONFLICT (case_id) DO UPDATE SET
-    revision = EXCLUDED.revision, stage = EXCLUDED.stage, plan = EXCLUDED.plan,
-    severity = EXCLUDED.severity, sla_state = EXCLUDED.sla_state,
-    response_due = EXCLUDED.response_due, doc = EXCLUDED.doc, updated_at = now()
-WHERE cases.revision < EXCLUDED.revision
-"""
-
-_INSERT_EVENT = """
-INSERT INTO case_events (event_id, case_id, revision, type, at, actor, data)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (event_id) DO NOTHING
-"""
-
-
 # Filters are parameters (a NULL one matches every row); the page starts after the
 # `after` case in the same order, so concurrent inserts do not shift pages.
 _LIST_CASES = """
@@ -116,48 +94,6 @@ LIMIT %(limit)s
 class CaseStore:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
-
-    @activity.defn(name="record_case")
-    async def record_case(self, record: CaseRecord) -> None:
-        state = record.state
-        row = {
-            "case_id": state.case_id,
-            "revision": state.revision,
-            "stage": state.stage.value,
-            "plan": state.plan.value,
-            "severity": state.severity.value,
-            "customer_id": state.customer.id,
-            "sla_state": state.sla.state.value,
-            "response_due": state.sla.commitment.response_due,
-            "registered_at": state.registered_at,
-            "doc": Jsonb(state.model_dump(mode="json")),
-        }
-        async with self.pool.connection() as conn, conn.transaction():
-            await conn.execute(_UPSERT_CASE, row)
-            async with conn.cursor() as cur:
-                await cur.executemany(
-                    _INSERT_EVENT,
-                    [
-                        (
-                            e.event_id,
-                            e.case_id,
-                            state.revision,
-                            e.type,
-                            e.at,
-                            e.actor,
-                            Jsonb(e.data),
-                        )
-                        for e in record.events
-                    ],
-                )
-
-    async def store_notification(self, note: TeamNotification) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO team_notifications (notification_id, case_id, audience, kind,"
-                " message) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (note.notification_id, note.case_id, note.audience, note.kind, note.message),
-            )
 
     # --- Queries for the API ---
 

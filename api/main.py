@@ -20,6 +20,7 @@ from api import errors, limits, logging_filters
 from api.deps import Services
 from api.routers import cases, customer, health, sla
 from worker.connect import connect
+from workflows import consent
 from workflows.sla import load_policy
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         s = settings or Settings()
         if not s.database_url:
             raise RuntimeError("DATABASE_URL is not set (`make run` sets it for you)")
+        consent.configure(s.require_secret())
         policy = load_policy(s.sla_policy_file, s.sla_holidays_file)
         pool = make_pool(s.database_url, s.database_pool_max, s.database_timeout_seconds)
         await pool.open(wait=False)

@@ -146,6 +146,10 @@ class CaseOut(BaseModel):
     allowed_actions: list[str]
     revision: int
     temporal_ui_url: str
+    source: Literal["workflow", "postgresql"] = Field(
+        description="workflow: the case as it is now; postgresql: the read model, which "
+        "may lag behind (Temporal could not answer)"
+    )
 
 
 class EvaluateOut(BaseModel):

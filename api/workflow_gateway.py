@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -18,19 +22,28 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.settings import Settings
-from activities.store import CaseStore
-from api.errors import ActionRefused, CaseNotFound, Unavailable
+from api.deps import Services
+from api.errors import ActionRefused, CaseNotFound, Forbidden, Unavailable
 from api.schemas import CaseOut, SlaOut
-from workflows.case import ACTION_NOT_ALLOWED, CaseWorkflow
-from workflows.models import CaseInput, CaseState
+from workflows.case import (
+    ACTION_NOT_ALLOWED,
+    CONSENT_NOT_PROVEN,
+    CONTINUING_AS_NEW,
+    REQUEST_ID_REUSED,
+    CaseWorkflow,
+)
+from workflows.messages import ActionResult, CaseInput
+from workflows.models import CaseState
 from workflows.rules import allowed_actions
 
 log = logging.getLogger(__name__)
 # Any of CaseWorkflow's updates that take one input and answer with the case.
-CaseUpdate = UpdateMethodMultiParam[[CaseWorkflow, Any], CaseState]
+CaseUpdate = UpdateMethodMultiParam[[CaseWorkflow, Any], ActionResult]
 
 
-def case_out(state: CaseState, settings: Settings) -> CaseOut:
+def case_out(
+    state: CaseState, settings: Settings, source: Literal["workflow", "postgresql"] = "workflow"
+) -> CaseOut:
     c, sla = state.sla.commitment, state.sla
     ui = (
         f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{settings.temporal_namespace}"
@@ -55,15 +68,16 @@ def case_out(state: CaseState, settings: Settings) -> CaseOut:
         ),
         allowed_actions=[a.value for a in allowed_actions(state, datetime.now(UTC))],
         temporal_ui_url=ui,
+        source=source,
     )
 
 
 async def open_case(
     client: Client, task_queue: str, inp: CaseInput, wait: timedelta
 ) -> CaseState | None:
-    """Start the workflow and wait until it has persisted the case (update-with-start),
-    so the 201 answer and an immediate GET agree. None when the workflow started but no
-    worker registered it within `wait`: the case exists and will be registered."""
+    """Start the workflow and wait until it has registered the case (update-with-start),
+    then read the case from it. None when the workflow started but no worker registered
+    it within `wait`: the case exists and will be registered."""
     severity = inp.severity.severity.value
     start = WithStartWorkflowOperation(
         CaseWorkflow.run,
@@ -78,9 +92,11 @@ async def open_case(
         f"**Resumen:** {inp.summary}",
     )
     try:
-        return await client.execute_update_with_start_workflow(
+        await client.execute_update_with_start_workflow(
             CaseWorkflow.registration, start_workflow_operation=start, rpc_timeout=wait
         )
+        handle = client.get_workflow_handle_for(CaseWorkflow.run, inp.case_id)
+        return await handle.query(CaseWorkflow.state, rpc_timeout=wait)
     except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
         if isinstance(exc, RPCError) and exc.status != RPCStatusCode.DEADLINE_EXCEEDED:
             raise
@@ -95,47 +111,102 @@ async def open_case(
         return None
 
 
-async def send_update(
-    client: Client,
-    store: CaseStore,
-    case_id: str,
-    update: CaseUpdate,
-    cmd: Any,
-    wait: timedelta,
-) -> CaseState:
-    current = await store.get_case(case_id)
-    if current is None:
-        raise CaseNotFound(case_id)
-    if current.stage.is_terminal:
-        raise ActionRefused(
-            f"case {case_id} is {current.stage.value}; no action is allowed",
-            current.stage.value,
-            [],
-        )
-    handle = client.get_workflow_handle_for(CaseWorkflow.run, case_id)
-    name = getattr(update, "__name__", "update")
-    update_id = f"{name}:{cmd.request_id}" if cmd.request_id else None
+_LIVE_READ = timedelta(seconds=2)
+
+
+async def live_state(services: Services, case_id: str) -> CaseState | None:
+    """The case from its workflow, or None when Temporal (or a worker) cannot say."""
     try:
-        state = await handle.execute_update(update, cmd, id=update_id, rpc_timeout=wait)
-    except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
-        # Temporal may still deliver it when a worker comes back; a retry with the same
-        # request_id is then answered instead of applied twice.
-        raise Unavailable(
-            f"no worker answered for case {case_id} within {wait.total_seconds():g} s; "
-            "the action may still be applied: retry with the same request_id"
-        ) from exc
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type == ACTION_NOT_ALLOWED:
-            details = cause.details[0] if cause.details else {}
-            raise ActionRefused(
-                cause.message, details.get("stage", current.stage.value), details.get("allowed", [])
+        if services.temporal is None:
+            assert services.temporal_connect is not None
+            services.temporal = await services.temporal_connect()
+        handle = services.temporal.get_workflow_handle_for(CaseWorkflow.run, case_id)
+        return await handle.query(CaseWorkflow.state, rpc_timeout=_LIVE_READ)
+    except (RPCError, WorkflowQueryFailedError, RuntimeError) as exc:
+        log.info("case %s read from PostgreSQL: %s", case_id, type(exc).__name__)
+        return None
+
+
+async def current_case(services: Services, case_id: str) -> CaseState | None:
+    """The case as it is now, or as PostgreSQL last saw it when Temporal cannot say."""
+    return await live_state(services, case_id) or await services.store.get_case(case_id)
+
+
+# The workflow refuses actions for an instant while it continues as new; the retry lands
+# on the new run, where an action already applied is answered, not applied again.
+_RETRY_PAUSE = 0.1
+
+
+def update_id(update: CaseUpdate, cmd: Any) -> str:
+    """Temporal de-duplicates updates by id within a run: a client's retry key, scoped to
+    the action and the acting identity, or a fresh id per HTTP request."""
+    name = getattr(update, "__name__", "update")
+    if cmd.request_id:
+        return f"{name}:{cmd.actor}:{cmd.request_id}"
+    return f"{name}:{uuid.uuid4()}"
+
+
+async def send_update(
+    client: Client, case_id: str, update: CaseUpdate, cmd: Any, wait: timedelta
+) -> CaseState:
+    """Send an action to the case's workflow and answer with the case as it is after it."""
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case_id)
+    ident = update_id(update, cmd)
+    give_up = asyncio.get_running_loop().time() + wait.total_seconds()
+    while True:
+        left = give_up - asyncio.get_running_loop().time()
+        try:
+            await handle.execute_update(
+                update, cmd, id=ident, rpc_timeout=timedelta(seconds=max(left, 0.5))
+            )
+            break
+        except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+            # Temporal may still deliver it when a worker comes back; a retry with the same
+            # request_id is then answered instead of applied twice.
+            raise Unavailable(
+                f"no worker answered for case {case_id} within {wait.total_seconds():g} s; "
+                "the action may still be applied: retry with the same request_id"
             ) from exc
+        except WorkflowUpdateFailedError as exc:
+            if not _retry_later(exc) or left <= 0:
+                raise _refusal(exc, case_id) from exc
+        except RPCError as exc:
+            if exc.status not in _GONE:
+                raise
+            await _check_exists(client, case_id, exc)
+            if left <= 0:
+                raise
+        await asyncio.sleep(_RETRY_PAUSE)
+    return await handle.query(CaseWorkflow.state, rpc_timeout=wait)
+
+
+_GONE = {RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION}
+
+
+def _retry_later(exc: WorkflowUpdateFailedError) -> bool:
+    cause = exc.cause
+    return isinstance(cause, ApplicationError) and cause.type == CONTINUING_AS_NEW
+
+
+def _refusal(exc: WorkflowUpdateFailedError, case_id: str) -> Exception:
+    cause = exc.cause
+    if not isinstance(cause, ApplicationError):
+        return exc
+    details = cause.details[0] if cause.details else {}
+    if cause.type in (ACTION_NOT_ALLOWED, REQUEST_ID_REUSED, CONTINUING_AS_NEW):
+        return ActionRefused(cause.message, details.get("stage"), details.get("allowed", []))
+    if cause.type == CONSENT_NOT_PROVEN:
+        return Forbidden(cause.message)
+    return exc
+
+
+async def _check_exists(client: Client, case_id: str, exc: RPCError) -> None:
+    """NOT_FOUND while continuing as new is a moment to retry; otherwise it is an answer."""
+    try:
+        described = await client.get_workflow_handle(case_id).describe()
+    except RPCError as missing:
+        if missing.status == RPCStatusCode.NOT_FOUND:
+            raise CaseNotFound(case_id) from exc
         raise
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ActionRefused(
-                f"case {case_id} is no longer running", current.stage.value, []
-            ) from exc
-        raise
-    return state
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        raise ActionRefused(f"case {case_id} is closed; no action is allowed", None, []) from exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import statistics
 import subprocess
 import tempfile
@@ -20,10 +21,7 @@ import httpx
 import uvicorn
 
 from activities.db import make_pool, migrate
-from activities.mail import Mailer
-from activities.messaging import Messaging
 from activities.settings import ApiPrincipal, Role, Settings
-from activities.store import CaseStore
 from api.main import create_app
 from bench.sla_timers import Sink, free_port
 from worker.build import build_worker, case_activities
@@ -57,6 +55,7 @@ async def run(url: str, temporal_port: int, seconds: float, clients: int) -> Non
     smtp.start()
     api_port = free_port()
     settings = Settings(
+        consent_hmac_secret=secrets.token_urlsafe(48),
         database_url=url,
         temporal_address=f"127.0.0.1:{temporal_port}",
         api_port=api_port,
@@ -70,10 +69,7 @@ async def run(url: str, temporal_port: int, seconds: float, clients: int) -> Non
     serving = asyncio.create_task(server.serve())
     try:
         async with make_pool(url) as pool:
-            store = CaseStore(pool)
-            acts = case_activities(
-                store, Messaging(store, Mailer(settings), settings, "Europe/Madrid")
-            )
+            acts = case_activities(pool, client, settings, "Europe/Madrid")
             async with build_worker(client, settings.temporal_task_queue, acts):
                 while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag only
                     await asyncio.sleep(0.05)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import socket
 import statistics
 import tempfile
@@ -30,15 +31,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.db import Pool, make_pool, migrate
-from activities.mail import Mailer
-from activities.messaging import Messaging
 from activities.settings import Settings
-from activities.store import CaseStore
 from api.workflow_gateway import open_case
 from worker.build import build_worker, case_activities
 from worker.dev import BIN, embedded_postgres
 from workflows.domain import Plan, Severity
-from workflows.models import CaseInput, Customer, SeverityAssignment
+from workflows.messages import CaseInput
+from workflows.models import Customer, SeverityAssignment
 from workflows.search_attributes import DATETIMES, KEYWORDS
 from workflows.sla import DEFAULT_POLICY_PATH, SlaPolicy, load_policy
 
@@ -131,7 +130,9 @@ async def run(url: str, folder: Path, count: int) -> None:
     policy = short_policy(folder)
     smtp = Controller(Sink(), hostname="127.0.0.1", port=free_port())
     smtp.start()
-    settings = Settings(database_url=url, smtp_port=smtp.port)
+    settings = Settings(
+        database_url=url, smtp_port=smtp.port, consent_hmac_secret=secrets.token_urlsafe(48)
+    )
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
         ui=False,
@@ -140,10 +141,7 @@ async def run(url: str, folder: Path, count: int) -> None:
     )
     try:
         async with make_pool(url) as pool:
-            store = CaseStore(pool)
-            acts = case_activities(
-                store, Messaging(store, Mailer(settings), settings, policy.timezone)
-            )
+            acts = case_activities(pool, env.client, settings, policy.timezone)
 
             def worker() -> Worker:
                 return build_worker(env.client, "bench", acts)

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
@@ -24,19 +24,23 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from worker.build import build_worker
+from workflows import consent
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity
-from workflows.models import (
-    AuthorizationRequestNotice,
+from workflows.messages import (
+    ActionResult,
+    CaseEvent,
     CaseInput,
-    CaseRecord,
+    CustomerMail,
+    ProjectionBatch,
+    TeamNotification,
+)
+from workflows.models import (
     CaseState,
     CaseTimings,
     Customer,
-    CustomerNotice,
-    SessionLinkNotice,
+    DecideRemoteAccess,
     SeverityAssignment,
-    TeamNotification,
 )
 from workflows.search_attributes import DATETIMES, KEYWORDS
 from workflows.sla import load_policy
@@ -76,42 +80,36 @@ def case_input(
 
 @dataclass
 class Recorder:
-    records: list[CaseRecord] = field(default_factory=list)
+    batches: list[ProjectionBatch] = field(default_factory=list)
     team: list[TeamNotification] = field(default_factory=list)
-    customer: list[str] = field(default_factory=list)
+    mails: list[CustomerMail] = field(default_factory=list)
 
-    @activity.defn(name="record_case")
-    async def record_case(self, record: CaseRecord) -> None:
-        self.records.append(record)
+    @activity.defn(name="project_case")
+    async def project(self, batch: ProjectionBatch) -> None:
+        self.batches.append(batch)
 
-    @activity.defn(name="notify_team")
-    async def notify_team(self, note: TeamNotification) -> None:
+    @activity.defn(name="send_team_notice")
+    async def send_team_notice(self, note: TeamNotification) -> None:
         self.team.append(note)
 
-    @activity.defn(name="send_customer_notice")
-    async def send_customer_notice(self, notice: CustomerNotice) -> None:
-        self.customer.append(notice.kind)
-
-    @activity.defn(name="request_customer_authorization")
-    async def request_customer_authorization(self, req: AuthorizationRequestNotice) -> None:
-        self.customer.append("authorization_request")
-
-    @activity.defn(name="issue_session_link")
-    async def issue_session_link(self, req: SessionLinkNotice) -> None:
-        self.customer.append("session_link")
+    @activity.defn(name="send_customer_mail")
+    async def send_customer_mail(self, mail: CustomerMail) -> None:
+        self.mails.append(mail)
 
     def activities(self) -> list[Any]:
-        return [
-            self.record_case,
-            self.notify_team,
-            self.send_customer_notice,
-            self.request_customer_authorization,
-            self.issue_session_link,
-        ]
+        return [self.project, self.send_team_notice, self.send_customer_mail]
+
+    @property
+    def customer(self) -> list[str]:
+        return [m.kind.value for m in self.mails]
+
+    @property
+    def events(self) -> list[CaseEvent]:
+        return [e for b in self.batches for e in b.events]
 
     @property
     def event_types(self) -> list[str]:
-        return [e.type for r in self.records for e in r.events]
+        return [e.type for e in self.events]
 
     @asynccontextmanager
     async def worker(
@@ -130,18 +128,50 @@ class Recorder:
                 await where.sleep(timedelta(seconds=1))
 
 
-STARTED: list[WorkflowHandle[CaseWorkflow, CaseState]] = []
+STARTED: list[WorkflowHandle[CaseWorkflow, ActionResult]] = []
 
 
 async def start(
     client: Client, task_queue: str, inp: CaseInput
-) -> WorkflowHandle[CaseWorkflow, CaseState]:
+) -> WorkflowHandle[CaseWorkflow, ActionResult]:
     handle = await client.start_workflow(
         CaseWorkflow.run, inp, id=inp.case_id, task_queue=task_queue
     )
     STARTED.append(handle)
     await handle.execute_update(CaseWorkflow.registration)
     return handle
+
+
+CONSENT_SECRET = "test-consent-secret-of-at-least-32-characters"
+CONSENT = "Autorizo a amger:pro a acceder a mi equipo durante 8 horas."
+
+
+def customer_decision(
+    case_id: str,
+    authorization_id: str,
+    decision: Literal["authorized", "rejected", "revoked"],
+    request_id: str | None = None,
+    customer_id: str = "C-42",
+) -> DecideRemoteAccess:
+    """A decision as the customer's page sends it, signed with the tests' consent key."""
+    return DecideRemoteAccess(
+        actor=f"cliente:{customer_id}",
+        authorization_id=authorization_id,
+        decision=decision,
+        ip="127.0.0.1",
+        user_agent="test",
+        text_shown=CONSENT,
+        request_id=request_id,
+        proof=consent.sign(case_id, authorization_id, decision, CONSENT),
+    )
+
+
+async def act(
+    handle: WorkflowHandle[CaseWorkflow, ActionResult], update: Any, cmd: Any
+) -> CaseState:
+    """Send an action and read the case after it, as the API does."""
+    await handle.execute_update(update, cmd)
+    return await handle.query(CaseWorkflow.state)
 
 
 async def start_dev_server(*extra_args: str) -> WorkflowEnvironment:
@@ -163,7 +193,7 @@ async def opened(
     plan: Plan = Plan.PREMIUM,
     severity: Severity = Severity.A,
     rec: Recorder | None = None,
-) -> AsyncIterator[tuple[Recorder, WorkflowHandle[CaseWorkflow, CaseState], datetime]]:
+) -> AsyncIterator[tuple[Recorder, WorkflowHandle[CaseWorkflow, ActionResult], datetime]]:
     """A case registered now on a worker with a (fresh) recorder: (recorder, handle, now)."""
     rec = rec or Recorder()
     now = await env.get_current_time()

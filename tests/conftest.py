@@ -22,9 +22,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.db import migrate
-from tests.builders import start_dev_server, terminate_started
+from tests.builders import CONSENT_SECRET, start_dev_server, terminate_started
 from worker.connect import register_search_attributes
 from worker.dev import BIN, embedded_postgres
+from workflows import consent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _consent_key() -> None:
+    """The key the API and the worker share; the workflow tests sign decisions with it."""
+    consent.configure(CONSENT_SECRET)
 
 
 @pytest.fixture(scope="session")

@@ -22,12 +22,10 @@ from aiosmtpd.controller import Controller
 from temporalio.testing import WorkflowEnvironment
 
 from activities.db import make_pool
-from activities.mail import Mailer
-from activities.messaging import Messaging
 from activities.settings import ApiPrincipal, Role, Settings
-from activities.store import CaseStore
 from api.deps import Services
 from api.main import create_app
+from tests.builders import CONSENT_SECRET
 from worker.build import build_worker, case_activities
 from workflows.sla import load_policy
 
@@ -108,6 +106,20 @@ class ApiStack:
             f"/cases/{case_id}/{path}", json=body or {}, headers=self.auth(key)
         )
 
+    async def projected(self, case_id: str) -> list[dict[str, Any]]:
+        """Waits until PostgreSQL has every event of the case as the workflow has it now
+        (the read model follows the workflow and may lag) and returns the events."""
+        live = await self.http.get(f"/cases/{case_id}", headers=self.auth("key-ops"))
+        assert live.json()["source"] == "workflow"
+        wanted = live.json()["revision"]
+        async with asyncio.timeout(20):
+            while True:
+                r = await self.http.get(f"/cases/{case_id}/events", headers=self.auth("key-ops"))
+                events: list[dict[str, Any]] = r.json() if r.status_code == 200 else []
+                if events and max(e["revision"] for e in events) >= wanted:
+                    return events
+                await asyncio.sleep(0.05)
+
     def move_clock(self, by: timedelta) -> None:
         self.skew[0] += by
 
@@ -146,17 +158,15 @@ async def api_stack(
         smtp_port=smtp.port,
         api_keys=KEYS,
         public_base_url=public_base_url,
+        consent_hmac_secret=CONSENT_SECRET,
         **settings_overrides,
     )
     app = create_app(settings)
     skew = [timedelta(0)]
     try:
         async with make_pool(database_url) as pool:
-            store = CaseStore(pool)
-            messaging = Messaging(store, Mailer(settings), settings, load_policy().timezone)
-            worker = build_worker(
-                env.client, settings.temporal_task_queue, case_activities(store, messaging)
-            )
+            acts = case_activities(pool, env.client, settings, load_policy().timezone)
+            worker = build_worker(env.client, settings.temporal_task_queue, acts)
             async with worker, app.router.lifespan_context(app):
                 services: Services = app.state.services
                 services.clock = lambda: datetime.now(UTC) + skew[0]

@@ -75,9 +75,7 @@ async def test_phone_case_from_intake_to_closure(stack: ApiStack) -> None:
     assert r.json()["stage"] == "resuelto"
     r = await stack.act(case_id, "close")
     assert r.json()["stage"] == "cerrado"
-    events = (
-        await stack.http.get(f"/cases/{case_id}/events", headers=stack.auth("key-ops"))
-    ).json()
+    events = await stack.projected(case_id)
     types = [e["type"] for e in events]
     assert types[0] == "case_registered"
     assert "first_response" in types
@@ -213,6 +211,8 @@ async def test_case_list_filters_and_puts_the_most_urgent_first(stack: ApiStack)
     slow = await stack.open_case(**base, plan="estandar", severity="C", severity_reason="r")
     urgent = await stack.open_case(**base, plan="premium", severity="A", severity_reason="r")
     none = await stack.open_case(**base, plan="free", severity="C", severity_reason="r")
+    for case in (slow, urgent, none):
+        await stack.projected(case["case_id"])
     ops = stack.auth("key-ops")
     r = await stack.http.get("/cases", params={"customer_id": customer}, headers=ops)
     assert r.status_code == 200

@@ -14,11 +14,9 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from activities.db import make_pool
-from activities.mail import Mailer
-from activities.messaging import Messaging
 from activities.settings import Settings
-from activities.store import CaseStore
 from api.main import create_app
+from tests.builders import CONSENT_SECRET
 from tests.stack import KEYS, ApiStack, api_stack, free_port
 from worker.build import build_worker, case_activities
 from workflows.sla import DEFAULT_POLICY_PATH, PolicyError
@@ -45,6 +43,7 @@ async def client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 async def test_postgresql_down_is_503(local_env: WorkflowEnvironment) -> None:
     settings = Settings(
+        consent_hmac_secret=CONSENT_SECRET,
         database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/support",
         database_timeout_seconds=1.0,
         api_keys=KEYS,
@@ -72,7 +71,10 @@ async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterat
 async def test_temporal_down_is_503_and_reads_still_work(stack: ApiStack, migrated_db: str) -> None:
     case = await stack.open_case()
     settings = Settings(
-        database_url=migrated_db, api_keys=KEYS, temporal_address=f"127.0.0.1:{free_port()}"
+        consent_hmac_secret=CONSENT_SECRET,
+        database_url=migrated_db,
+        api_keys=KEYS,
+        temporal_address=f"127.0.0.1:{free_port()}",
     )
     async with client_for(settings) as http:
         r = await http.post("/cases", json=INTAKE, headers=INTAKE_KEY)
@@ -95,7 +97,9 @@ async def test_temporal_down_is_503_and_reads_still_work(stack: ApiStack, migrat
 async def test_a_bad_policy_file_stops_start_up(tmp_path: Path, migrated_db: str) -> None:
     bad = tmp_path / "policy.toml"
     bad.write_text(DEFAULT_POLICY_PATH.read_text().replace('target = "2h"', 'target = "2x"', 1))
-    app = create_app(Settings(database_url=migrated_db, sla_policy_file=bad))
+    app = create_app(
+        Settings(database_url=migrated_db, sla_policy_file=bad, consent_hmac_secret=CONSENT_SECRET)
+    )
     with pytest.raises(PolicyError) as err:
         async with app.router.lifespan_context(app):
             pass
@@ -107,9 +111,7 @@ async def test_a_bad_policy_file_stops_start_up(tmp_path: Path, migrated_db: str
 @asynccontextmanager
 async def real_worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[None]:
     async with make_pool(settings.database_url) as pool:
-        store = CaseStore(pool)
-        messaging = Messaging(store, Mailer(settings), settings, "Europe/Madrid")
-        acts = case_activities(store, messaging)
+        acts = case_activities(pool, env.client, settings, "Europe/Madrid")
         async with build_worker(env.client, settings.temporal_task_queue, acts):
             yield
 
@@ -127,6 +129,7 @@ async def test_without_a_worker_nothing_is_lost(
     local_env: WorkflowEnvironment, migrated_db: str
 ) -> None:
     settings = Settings(
+        consent_hmac_secret=CONSENT_SECRET,
         database_url=migrated_db,
         api_keys=KEYS,
         update_timeout_seconds=1.0,

@@ -7,17 +7,20 @@ setting, as an operator would tune it), so a few dozen actions are enough.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from api.workflow_gateway import send_update
 from tests.builders import Recorder, case_input, start, start_dev_server
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState, Stage
 from workflows.models import ContactChannel, ContactOutcome, LogContact
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
+# The API's own path: it retries while the workflow continues as new.
+WAIT = timedelta(seconds=10)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +41,9 @@ async def test_a_long_case_continues_as_new_with_its_state(
         handle = await start(env.client, task_queue, case_input(registered_at=datetime.now(UTC)))
         first_run = (await handle.describe()).run_id
         for i in range(30):
-            await handle.execute_update(
+            await send_update(
+                env.client,
+                handle.id,
                 CaseWorkflow.log_contact,
                 LogContact(
                     actor="ana",
@@ -46,6 +51,7 @@ async def test_a_long_case_continues_as_new_with_its_state(
                     outcome=ContactOutcome.NO_ANSWER,
                     request_id=f"call-{i}",
                 ),
+                WAIT,
             )
         reached = LogContact(
             actor="ana",
@@ -53,9 +59,11 @@ async def test_a_long_case_continues_as_new_with_its_state(
             outcome=ContactOutcome.REACHED,
             request_id="call-reached",
         )
-        state = await handle.execute_update(CaseWorkflow.log_contact, reached)
+        state = await send_update(env.client, handle.id, CaseWorkflow.log_contact, reached, WAIT)
         # A retry of an action applied before continue-as-new is still recognised.
-        retried = await handle.execute_update(
+        retried = await send_update(
+            env.client,
+            handle.id,
             CaseWorkflow.log_contact,
             LogContact(
                 actor="ana",
@@ -63,6 +71,7 @@ async def test_a_long_case_continues_as_new_with_its_state(
                 outcome=ContactOutcome.NO_ANSWER,
                 request_id="call-0",
             ),
+            WAIT,
         )
         latest = env.client.get_workflow_handle_for(CaseWorkflow.run, handle.id)
         described = await latest.describe()

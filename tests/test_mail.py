@@ -28,6 +28,8 @@ from activities.settings import Settings
 from tests.stack import free_port
 from worker.mailcatcher import MailCatcher, linkify
 from workflows.domain import Availability, Plan, Severity, SlaState, Stage
+from workflows.effects import CustomerMessage
+from workflows.messages import MailCase, customer_mail
 from workflows.models import CaseState, CaseTimings, Customer, SeverityAssignment, SlaStatus
 from workflows.sla import Commitment
 
@@ -45,7 +47,7 @@ def make_case(
     registered_at: datetime = REGISTERED,
     attention_from: datetime | None = None,
     summary: str = "No se pueden enviar correos desde Outlook",
-) -> CaseState:
+) -> MailCase:
     commitment = Commitment(
         policy_version="test",
         availability=availability,
@@ -56,7 +58,7 @@ def make_case(
         attention_from=attention_from or registered_at,
     )
     state = SlaState.PENDING if response_due else SlaState.NOT_COMMITTED
-    return CaseState(
+    case = CaseState(
         case_id="CASE-000001",
         stage=Stage.REGISTRO,
         plan=plan,
@@ -69,6 +71,7 @@ def make_case(
         timings=CaseTimings(),
         sla=SlaStatus(commitment=commitment, state=state),
     )
+    return customer_mail(CustomerMessage.ACKNOWLEDGEMENT, case, "t").case
 
 
 class Collector:

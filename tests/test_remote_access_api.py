@@ -81,9 +81,7 @@ async def test_customer_authorizes_and_consent_is_recorded(stack: ApiStack) -> N
     assert r.status_code == 200
     assert "autorizado" in r.text.lower()
     assert await _stage(stack, case["case_id"]) == "acceso_remoto"
-    events = (
-        await stack.http.get(f"/cases/{case['case_id']}/events", headers=stack.auth("key-ops"))
-    ).json()
+    events = await stack.projected(case["case_id"])
     consent = next(e for e in events if e["type"] == "remote_access_authorized")
     assert consent["data"]["consent"]["ip"] == "127.0.0.5"
     assert consent["data"]["consent"]["user_agent"] == "Firefox/140"
@@ -126,6 +124,7 @@ async def test_a_used_token_cannot_decide_again(stack: ApiStack) -> None:
     assert await _stage(stack, case["case_id"]) == "contacto"
     assert (await _decide(stack, path, "autorizar")).status_code == 409
     assert await _stage(stack, case["case_id"]) == "contacto"
+    await stack.projected(case["case_id"])
     notes = (
         await stack.http.get(
             f"/cases/{case['case_id']}/notifications", headers=stack.auth("key-ops")

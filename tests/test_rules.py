@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from tests.builders import case_input
 from workflows import transitions as tr
-from workflows.case import CaseWorkflow
+from workflows.case import initial_state
+from workflows.deadlines import pending
 from workflows.models import (
     CaseState,
     ContactChannel,
@@ -21,7 +22,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def _waiting_for_customer() -> CaseState:
-    state = CaseWorkflow._initial_state(case_input(registered_at=NOW))
+    state = initial_state(case_input(registered_at=NOW))
     tr.log_contact(
         state,
         LogContact(actor="ana", channel=ContactChannel.EMAIL, outcome=ContactOutcome.SENT),
@@ -60,7 +61,7 @@ def test_refusal_names_stage_and_allowed_actions() -> None:
 
 def test_deadlines_follow_the_state() -> None:
     state = _waiting_for_customer()
-    labels = [label for _, label in tr.deadlines(state)]
+    labels = [label for _, label in pending(state)]
     assert any("autorización" in label for label in labels)
     # The email counted as the first response: no SLA timers remain.
     assert not any("SLA" in label for label in labels)

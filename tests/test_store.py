@@ -1,20 +1,26 @@
-"""The case store's activities against a real PostgreSQL."""
+"""The projection activities and the API's store against a real PostgreSQL."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import psycopg
 import pytest
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 
 from activities.db import Pool, make_pool, migrate
+from activities.errors import PROJECTION_REJECTED
+from activities.projection import Projector
 from activities.store import CaseStore
 from tests.builders import case_input
-from workflows.case import CaseWorkflow
+from workflows.case import initial_state
 from workflows.domain import Stage
-from workflows.models import CaseEvent, CaseRecord, CaseState, TeamNotification
+from workflows.messages import CaseEvent, CaseRecord, ProjectionBatch, TeamNotification
+from workflows.models import CaseState
 
 
 @pytest.fixture(scope="session")
@@ -29,79 +35,117 @@ def store(pool: Pool) -> CaseStore:
 
 
 def _state() -> CaseState:
-    # The workflow's own constructor builds the initial state from an input.
-    inp = case_input(registered_at=datetime.now(UTC))
-    return CaseWorkflow._initial_state(inp)
+    state = initial_state(case_input(registered_at=datetime.now(UTC)))
+    state.revision = 1
+    return state
 
 
-def _event(state: CaseState, type_: str) -> CaseEvent:
+def _event(state: CaseState, type_: str, **data: Any) -> CaseEvent:
     return CaseEvent(
         event_id=str(uuid.uuid4()),
         case_id=state.case_id,
         type=type_,
         at=datetime.now(UTC),
         actor="ana",
-        data={"k": "v"},
+        data=data or {"k": "v"},
+        revision=state.revision,
     )
 
 
-async def test_record_then_read_back(store: CaseStore) -> None:
+class _Workflow:
+    """Stands in for the Temporal client: the projector reads the case by a query."""
+
+    def __init__(self, state: CaseState) -> None:
+        self.state = state
+
+    def get_workflow_handle(self, case_id: str) -> _Workflow:
+        assert case_id == self.state.case_id
+        return self
+
+    async def query(self, name: str, *, result_type: type[CaseState]) -> CaseState:
+        assert name == "state"
+        return self.state.model_copy(deep=True)
+
+
+def _projector(pool: Pool, state: CaseState) -> Projector:
+    return Projector(pool, cast(Client, _Workflow(state)))
+
+
+def _batch(state: CaseState, *events: CaseEvent, notices: int = 0) -> ProjectionBatch:
+    return ProjectionBatch(
+        case_id=state.case_id,
+        events=list(events),
+        notices=[
+            TeamNotification(
+                notification_id=str(uuid.uuid4()),
+                case_id=state.case_id,
+                audience="supervisors",
+                kind="sla_breached",
+                message="vencido",
+            )
+            for _ in range(notices)
+        ],
+    )
+
+
+async def test_project_then_read_back(store: CaseStore, pool: Pool) -> None:
     state = _state()
-    state.revision = 1
-    await store.record_case(CaseRecord(state=state, events=[_event(state, "case_registered")]))
+    batch = _batch(state, _event(state, "case_registered"), notices=1)
+    await _projector(pool, state).project(batch)
     assert await store.get_case(state.case_id) == state
     events = await store.events(state.case_id)
-    assert [e.type for e in events] == ["case_registered"]
-    assert events[0].data == {"k": "v"}
+    assert [(e.type, e.revision, e.data) for e in events] == [("case_registered", 1, {"k": "v"})]
+    assert [n.kind for n in await store.notifications(state.case_id)] == ["sla_breached"]
 
 
-async def test_a_retried_record_changes_nothing(store: CaseStore) -> None:
+async def test_a_retried_batch_changes_nothing(store: CaseStore, pool: Pool) -> None:
     state = _state()
-    state.revision = 1
-    record = CaseRecord(
-        state=state, events=[_event(state, "case_registered"), _event(state, "case_queued")]
-    )
-    await store.record_case(record)
-    await store.record_case(record)  # what an activity retry does
+    batch = _batch(state, _event(state, "case_registered"), _event(state, "case_queued"), notices=1)
+    projector = _projector(pool, state)
+    await projector.project(batch)
+    await projector.project(batch)  # what an activity retry does
     assert [e.type for e in await store.events(state.case_id)] == ["case_registered", "case_queued"]
+    assert len(await store.notifications(state.case_id)) == 1
 
 
-async def test_an_older_revision_never_overwrites_a_newer_one(store: CaseStore) -> None:
+async def test_an_older_revision_never_overwrites_a_newer_one(store: CaseStore, pool: Pool) -> None:
     state = _state()
-    state.revision = 1
-    first = CaseRecord(state=state.model_copy(deep=True), events=[])
+    first = state.model_copy(deep=True)
     state.revision, state.stage = 2, Stage.CONTACTO
-    await store.record_case(CaseRecord(state=state, events=[]))
-    await store.record_case(first)  # a late retry of revision 1
+    await _projector(pool, state).project(_batch(state))
+    await _projector(pool, first).record_case(CaseRecord(state=first, events=[]))
     stored = await store.get_case(state.case_id)
     assert stored is not None
     assert stored.stage is Stage.CONTACTO
     assert stored.revision == 2
 
 
-async def test_event_log_is_append_only(store: CaseStore, pool: Pool) -> None:
+async def test_event_log_is_append_only(pool: Pool) -> None:
     state = _state()
-    state.revision = 1
-    await store.record_case(CaseRecord(state=state, events=[_event(state, "case_registered")]))
+    await _projector(pool, state).project(_batch(state, _event(state, "case_registered")))
     async with pool.connection() as conn:
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             await conn.execute("DELETE FROM case_events WHERE case_id = %s", (state.case_id,))
 
 
-async def test_notifications_are_stored_once(store: CaseStore) -> None:
+async def test_a_nul_character_cannot_block_the_log(store: CaseStore, pool: Pool) -> None:
+    # Inputs refuse NUL; a value from before that rule is stored, not retried forever.
     state = _state()
-    state.revision = 1
-    await store.record_case(CaseRecord(state=state, events=[]))
-    note = TeamNotification(
-        notification_id=str(uuid.uuid4()),
-        case_id=state.case_id,
-        audience="supervisors",
-        kind="sla_breached",
-        message="vencido",
-    )
-    await store.store_notification(note)
-    await store.store_notification(note)
-    assert [n.kind for n in await store.notifications(state.case_id)] == ["sla_breached"]
+    state.summary = "antes\x00después"
+    await _projector(pool, state).project(_batch(state, _event(state, "x", note="a\x00b")))
+    stored = await store.get_case(state.case_id)
+    assert stored is not None
+    assert stored.summary == "antes\ufffddespués"
+    assert (await store.events(state.case_id))[0].data == {"note": "a\ufffdb"}
+
+
+async def test_data_postgresql_refuses_is_a_non_retryable_failure(pool: Pool) -> None:
+    state = _state()
+    state.revision = 2**31  # past PostgreSQL's integer: retrying cannot help
+    with pytest.raises(ApplicationError) as err:
+        await _projector(pool, state).project(_batch(state))
+    assert err.value.type == PROJECTION_REJECTED
+    assert err.value.non_retryable
 
 
 async def test_case_ids_are_readable_and_distinct(store: CaseStore) -> None:

@@ -47,6 +47,7 @@ async def test_breached_premium_cases_can_be_queried(
         f"SlaState = 'breached' AND CasePlan = 'premium' AND WorkflowId = '{inp.case_id}'",
     )
     assert [w.id for w in found] == [inp.case_id]
+    await stack.projected(inp.case_id)  # the read model follows the workflow
     stored = await stack.services.store.get_case(inp.case_id)
     assert stored is not None
     assert stored.sla.state is SlaState.BREACHED

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 from temporalio import activity
@@ -16,9 +16,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import Recorder, case_input, opened, start
+from tests.builders import CONSENT, Recorder, act, case_input, customer_decision, opened, start
 from workflows.case import ACTION_NOT_ALLOWED, CaseWorkflow
 from workflows.domain import SlaState, Stage
+from workflows.messages import ActionResult, CustomerMail
 from workflows.models import (
     AuthorizationStatus,
     Cancel,
@@ -26,8 +27,6 @@ from workflows.models import (
     Close,
     ContactChannel,
     ContactOutcome,
-    CustomerNotice,
-    DecideRemoteAccess,
     EndRemoteSession,
     LogContact,
     RemoteAccessKind,
@@ -40,7 +39,6 @@ from workflows.models import (
 )
 
 AGENT = "ana"
-CONSENT = "Autorizo a amger:pro a acceder a mi equipo durante 8 horas."
 PHONE, REMOTE = ResolutionMethod.PHONE, ResolutionMethod.REMOTE
 PHONE_NO_ANSWER = LogContact(
     actor=AGENT, channel=ContactChannel.PHONE, outcome=ContactOutcome.NO_ANSWER
@@ -67,7 +65,7 @@ def resolve_with(*methods: ResolutionMethod) -> Resolve:
 @dataclass
 class Case:
     env: WorkflowEnvironment
-    handle: WorkflowHandle[CaseWorkflow, CaseState]
+    handle: WorkflowHandle[CaseWorkflow, ActionResult]
     rec: Recorder
 
     async def state(self) -> CaseState:
@@ -78,22 +76,17 @@ class Case:
         await self.env.sleep(timedelta(seconds=1))
         return await self.state()
 
+    async def update(self, update: Any, cmd: Any) -> CaseState:
+        return await act(self.handle, update, cmd)
+
     async def decide(
         self, decision: Literal["authorized", "rejected", "revoked"], request_id: str | None = None
     ) -> CaseState:
         auth = (await self.state()).authorization
         assert auth is not None
-        return await self.handle.execute_update(
+        return await self.update(
             CaseWorkflow.decide_remote_access,
-            DecideRemoteAccess(
-                actor="cliente:C-42",
-                authorization_id=auth.request_id,
-                decision=decision,
-                ip="127.0.0.1",
-                user_agent="test",
-                text_shown=CONSENT,
-                request_id=request_id,
-            ),
+            customer_decision(self.handle.id, auth.request_id, decision, request_id),
         )
 
     async def refused(self, attempt: Awaitable[object]) -> ApplicationError:
@@ -133,7 +126,7 @@ def auth_of(state: CaseState) -> RemoteAuthorization:
 
 async def drive_to(case: Case, stage: Stage) -> CaseState:
     """Takes a fresh case to `stage` by the shortest usual path."""
-    update = case.handle.execute_update
+    update = case.update
     if stage in (Stage.RESOLUCION_TELEFONICA, Stage.RESUELTO):
         await update(CaseWorkflow.log_contact, PHONE_REACHED)
     elif stage is not Stage.REGISTRO:
@@ -150,7 +143,7 @@ async def drive_to(case: Case, stage: Stage) -> CaseState:
 
 
 async def test_phone_path_from_registration_to_close(case: Case) -> None:
-    update = case.handle.execute_update
+    update = case.update
     state = await update(CaseWorkflow.log_contact, PHONE_NO_ANSWER)
     assert state.stage is Stage.CONTACTO
     assert state.sla.state is SlaState.PENDING  # an unanswered call is no response
@@ -162,7 +155,8 @@ async def test_phone_path_from_registration_to_close(case: Case) -> None:
     assert state.resolved_at is not None
     assert state.reopen_until == state.resolved_at + 5 * DAY
     await update(CaseWorkflow.close, Close(actor=AGENT))
-    final = await case.handle.result()
+    await case.handle.result()
+    final = await case.state()
     assert (await case.state()).stage is final.stage is Stage.CERRADO
     assert final.closed_at is not None
     assert final.reopen_until is None
@@ -176,7 +170,7 @@ async def test_phone_path_from_registration_to_close(case: Case) -> None:
 
 
 async def test_remote_path_authorized(case: Case) -> None:
-    update = case.handle.execute_update
+    update = case.update
     state = await update(CaseWorkflow.log_contact, EMAIL_SENT)
     assert state.stage is Stage.CONTACTO
     assert state.sla.state is SlaState.MET  # a sent email is the first response
@@ -239,7 +233,7 @@ async def test_unanswered_authorization_expires_after_24_hours(case: Case) -> No
 
 
 async def test_revocation_during_a_session_ends_it(case: Case) -> None:
-    update = case.handle.execute_update
+    update = case.update
     await drive_to(case, Stage.ACCESO_REMOTO)
     await update(CaseWorkflow.start_remote_session, START)
     await case.decide("revoked")
@@ -257,7 +251,7 @@ async def test_revocation_during_a_session_ends_it(case: Case) -> None:
 
 
 async def test_session_needs_authorization_and_ends_with_its_window(case: Case) -> None:
-    update = case.handle.execute_update
+    update = case.update
     await drive_to(case, Stage.CONTACTO)
     unauthorized = await case.refused(update(CaseWorkflow.start_remote_session, START))
     assert "contacto" in unauthorized.message
@@ -284,7 +278,7 @@ async def test_session_needs_authorization_and_ends_with_its_window(case: Case) 
 
 
 async def test_phone_then_remote_resolution(case: Case) -> None:
-    update = case.handle.execute_update
+    update = case.update
     await drive_to(case, Stage.RESOLUCION_TELEFONICA)
     state = await update(CaseWorkflow.request_remote_access, ASK_REMOTE)
     assert state.stage is Stage.AUTORIZACION_REMOTA
@@ -300,7 +294,7 @@ async def test_phone_then_remote_resolution(case: Case) -> None:
 
 
 async def test_reopen_within_the_window(case: Case) -> None:
-    update = case.handle.execute_update
+    update = case.update
     await drive_to(case, Stage.RESUELTO)
     await case.env.sleep(2 * DAY)
     assert (await case.state()).stage is Stage.RESUELTO
@@ -323,10 +317,11 @@ async def test_case_closes_itself_after_the_reopen_window(case: Case) -> None:
     await case.env.sleep(5 * DAY - MINUTE)
     assert (await case.state()).stage is Stage.RESUELTO
     await case.env.sleep(2 * MINUTE)
-    final = await case.handle.result()
+    await case.handle.result()
+    final = await case.state()
     assert (await case.state()).stage is final.stage is Stage.CERRADO
     assert final.closed_at is not None
-    closes = [e for r in case.rec.records for e in r.events if e.type == "case_closed"]
+    closes = [e for e in case.rec.events if e.type == "case_closed"]
     assert [(e.actor, e.data) for e in closes] == [("sistema", {"automatic": True})]
     with pytest.raises(RPCError) as gone:  # the run is over: nothing left to reopen
         await case.handle.execute_update(CaseWorkflow.reopen, REOPEN)
@@ -336,7 +331,8 @@ async def test_case_closes_itself_after_the_reopen_window(case: Case) -> None:
 async def test_cancel_from_contact_completes_the_workflow(case: Case) -> None:
     await drive_to(case, Stage.CONTACTO)
     await case.handle.execute_update(CaseWorkflow.cancel, CANCEL)
-    final = await case.handle.result()
+    await case.handle.result()
+    final = await case.state()
     assert final.stage is Stage.CANCELADO
     assert final.cancelled_at is not None
     assert final.cancel_reason == CANCEL.reason
@@ -385,7 +381,7 @@ async def test_an_illegal_action_is_refused_in_every_stage(case: Case, stage: St
 
 
 async def test_a_retried_request_is_applied_once(case: Case) -> None:
-    update = case.handle.execute_update
+    update = case.update
     r1, r2 = (EMAIL_SENT.model_copy(update={"request_id": r}) for r in ("r1", "r2"))
     first = await update(CaseWorkflow.log_contact, r1)
     retry = await update(CaseWorkflow.log_contact, r1)
@@ -407,11 +403,11 @@ async def test_a_retried_decision_is_answered(case: Case) -> None:
 class RejectingAcknowledgement(Recorder):
     """The customer's address bounces the first message for good (SMTP 550)."""
 
-    @activity.defn(name="send_customer_notice")
-    async def send_customer_notice(self, notice: CustomerNotice) -> None:
-        if notice.kind == "acknowledgement":
+    @activity.defn(name="send_customer_mail")
+    async def send_customer_mail(self, mail: CustomerMail) -> None:
+        if mail.kind == "acknowledgement":
             raise ApplicationError("550 no such mailbox", type="Undeliverable", non_retryable=True)
-        await super().send_customer_notice(notice)
+        await super().send_customer_mail(mail)
 
 
 async def test_an_undeliverable_message_is_recorded_and_does_not_block(
@@ -429,7 +425,7 @@ async def test_an_undeliverable_message_is_recorded_and_does_not_block(
             Resolve(actor="ana", methods=[ResolutionMethod.PHONE], summary="ok"),
         )
         await skipping_env.sleep(timedelta(seconds=1))
-    failed = [e for r in rec.records for e in r.events if e.type == "message_undeliverable"]
+    failed = [e for e in rec.events if e.type == "message_undeliverable"]
     assert len(failed) == 1
     assert "550" in failed[0].data["reason"]
     assert rec.customer == ["resolution"]

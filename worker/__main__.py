@@ -8,10 +8,7 @@ import signal
 from datetime import timedelta
 
 from activities.db import make_pool
-from activities.mail import Mailer
-from activities.messaging import Messaging
 from activities.settings import Settings
-from activities.store import CaseStore
 from worker.build import build_worker, case_activities
 from worker.connect import connect
 from workflows.sla import load_policy
@@ -23,6 +20,7 @@ _GRACE = timedelta(seconds=10)
 async def serve(settings: Settings) -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (`make run` sets it for the embedded server)")
+    settings.require_secret()
     # A bad policy file must stop the worker before it handles any case.
     policy = load_policy(settings.sla_policy_file, settings.sla_holidays_file)
     stop = asyncio.Event()
@@ -31,12 +29,10 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with make_pool(settings.database_url, settings.database_pool_max) as pool:
         client = await connect(settings)
-        store = CaseStore(pool)
-        messaging = Messaging(store, Mailer(settings), settings, policy.timezone)
         worker = build_worker(
             client,
             settings.temporal_task_queue,
-            case_activities(store, messaging),
+            case_activities(pool, client, settings, policy.timezone),
             graceful_shutdown_timeout=_GRACE,
         )
         log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)

@@ -6,22 +6,34 @@ from collections.abc import Sequence
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.db import Pool
+from activities.mail import Mailer
 from activities.messaging import Messaging
-from activities.store import CaseStore
+from activities.projection import Projector
+from activities.settings import Settings
+from workflows import consent
 from workflows.case import CaseWorkflow
 
 
-def case_activities(store: CaseStore, messaging: Messaging) -> list[Any]:
-    return [store.record_case, *messaging.activities()]
+def case_activities(pool: Pool, client: Client, settings: Settings, tz: str) -> list[Any]:
+    """The real activities, with the pool, client and settings they need."""
+    consent.configure(settings.consent_hmac_secret.get_secret_value())
+    projector = Projector(pool, client)
+    messaging = Messaging(pool, Mailer(settings), settings, tz)
+    return [projector.project, projector.record_case, *messaging.activities()]
 
 
-# pydantic imports email_validator lazily, on the first EmailStr validation; passing it
+# email_validator is imported lazily, on the first address validation; passing it
 # through keeps the sandbox from re-importing it (and warning) inside a running workflow.
+# `workflows.consent` holds the key the worker configured at start-up: a sandboxed copy
+# would have none.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "email_validator", "idna", "workflows.consent"
+    )
 )
 
 
@@ -29,7 +41,7 @@ def build_worker(
     client: Client, task_queue: str, activities: Sequence[Any], **options: Any
 ) -> Worker:
     # 20 pollers: the SDK default of 5 capped new cases at about 60/s on 2 cores.
-    options.setdefault("max_concurrent_workflow_task_polls", 20)
+    options.setdefault("workflow_task_poller_behavior", PollerBehaviorSimpleMaximum(20))
     options.setdefault("workflow_runner", WORKFLOW_RUNNER)
     return Worker(
         client,

@@ -111,6 +111,14 @@ def api_keys(path: Path) -> dict[str, dict[str, Any]]:
     return keys
 
 
+def dev_secret(path: Path) -> str:
+    """The consent/link secret of this data folder, made once so links survive restarts."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
 class Stack:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -148,6 +156,8 @@ class Stack:
         self.env |= {"DATABASE_URL": database_url, "DATA_DIR": str(data)}
         if keys:
             self.env["API_KEYS_FILE"] = str(keys_file)
+        if not s.consent_hmac_secret.get_secret_value():
+            self.env["CONSENT_HMAC_SECRET"] = dev_secret(data / "consent-secret")
 
         host, port = _host_port(s.temporal_address)
         ui_port = urlparse(s.temporal_ui_url).port or 8233

@@ -1,73 +1,91 @@
 """CaseWorkflow: one durable workflow per support case (workflow id = case id).
 
-The workflow owns the case's state. Agents' actions arrive as Updates whose validators
-reject what the current stage does not allow before it reaches history; deadlines (queue
-entry, SLA warning and breach, authorization expiry, automatic close) are durable timers
-recomputed from the state after every change. State changes live in `transitions`;
-this module only sequences them with persistence and messages.
+The workflow owns the case's state, and nothing but that state decides its clock.
+Agents' actions arrive as Updates: validators refuse what the case does not allow
+before it reaches history, and handlers apply the change at once, without waiting for
+anything. Deadlines (`workflows.deadlines`) fire at their instant the same way. Each
+change's effects (events for PostgreSQL, notices, customer mails) are handed to the
+delivery lanes (`workflows.lanes`), which work behind the clock, never in front of it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows import consent
     from workflows import transitions as tr
+    from workflows.deadlines import fire_due, pending
     from workflows.domain import SlaState, Stage
-    from workflows.models import (
-        AuthorizationRequestNotice,
-        Cancel,
+    from workflows.effects import SYSTEM, Effects
+    from workflows.lanes import Lanes
+    from workflows.legacy_v1 import LegacyV1
+    from workflows.messages import (
+        ActionResult,
+        Answer,
         CaseEvent,
         CaseInput,
-        CaseRecord,
+        ProjectionBatch,
+        TeamNotification,
+        customer_mail,
+    )
+    from workflows.models import (
+        ActionInput,
+        Cancel,
         CaseState,
         ChangePlan,
         ChangeSeverity,
         Close,
-        CustomerNotice,
         DecideRemoteAccess,
         EndRemoteSession,
         LogContact,
         Reopen,
         RequestRemoteAccess,
         Resolve,
-        SessionLinkNotice,
-        SlaStatus,
         StartRemoteSession,
-        TeamNotification,
     )
     from workflows.rules import Action, allowed_actions, possible_methods, refusal
     from workflows.search_attributes import search_attribute_updates
     from workflows.sla import evaluate
 
 ACTION_NOT_ALLOWED = "ActionNotAllowed"
-_ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-_SEEN_IDS_KEPT = 500
+REQUEST_ID_REUSED = "RequestIdReused"
+CONTINUING_AS_NEW = "ContinuingAsNew"
+CONSENT_NOT_PROVEN = "ConsentNotProven"
+# Cases started before this marker existed run version 1 (`workflows.legacy_v1`).
+EFFECT_LANES = "effect-lanes"
+_ANSWERS_KEPT = 200
+_NOT_HASHED = {"request_id", "ip", "user_agent", "proof"}
 
 
-class CaseActivities:
-    """Activity names, so the workflow does not import the I/O code into its sandbox."""
-
-    RECORD = "record_case"
-    NOTIFY_TEAM = "notify_team"
-    NOTIFY_CUSTOMER = "send_customer_notice"
-    REQUEST_AUTHORIZATION = "request_customer_authorization"
-    SESSION_LINK = "issue_session_link"
-
-
-def _not_allowed(message: str, state: CaseState, allowed: list[str]) -> ApplicationError:
+def _refused(message: str, state: CaseState, allowed: list[str], kind: str) -> ApplicationError:
     return ApplicationError(
-        message,
-        {"stage": state.stage.value, "allowed": allowed},
-        type=ACTION_NOT_ALLOWED,
-        non_retryable=True,
+        message, {"stage": state.stage.value, "allowed": allowed}, type=kind, non_retryable=True
+    )
+
+
+def initial_state(inp: CaseInput) -> CaseState:
+    commitment = evaluate(inp.policy, inp.plan, inp.severity.severity, inp.registered_at)
+    return CaseState(
+        case_id=inp.case_id,
+        stage=Stage.REGISTRO,
+        plan=inp.plan,
+        severity=inp.severity.severity,
+        severity_assignment=inp.severity,
+        customer=inp.customer,
+        summary=inp.summary,
+        description=inp.description,
+        affected_services=inp.affected_services,
+        registered_at=inp.registered_at,
+        opened_by=inp.opened_by,
+        timings=inp.timings,
+        sla=tr.initial_sla(commitment),
     )
 
 
@@ -75,68 +93,60 @@ def _not_allowed(message: str, state: CaseState, allowed: list[str]) -> Applicat
 class CaseWorkflow:
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
-        self._input = inp
-        self._fresh = inp.state is None
-        self._state = inp.state or self._initial_state(inp)
-        self._seen = list(inp.seen_request_ids)
-        self._lock = asyncio.Lock()
-        self._wake = False
-        self._registered = not self._fresh
-        # Messages waiting to go out: (activity name, its input, summary for the UI).
-        self._outbox: list[tuple[str, object, str]] = []
-
-    @staticmethod
-    def _initial_state(inp: CaseInput) -> CaseState:
-        commitment = evaluate(inp.policy, inp.plan, inp.severity.severity, inp.registered_at)
-        return CaseState(
-            case_id=inp.case_id,
-            stage=Stage.REGISTRO,
-            plan=inp.plan,
-            severity=inp.severity.severity,
-            severity_assignment=inp.severity,
-            customer=inp.customer,
-            summary=inp.summary,
-            description=inp.description,
-            affected_services=inp.affected_services,
-            registered_at=inp.registered_at,
-            opened_by=inp.opened_by,
-            timings=inp.timings,
-            sla=SlaStatus(
-                commitment=commitment,
-                state=SlaState.PENDING if commitment.committed else SlaState.NOT_COMMITTED,
-            ),
+        self.input = inp
+        self.fresh = inp.state is None
+        self.state_now = inp.state or initial_state(inp)
+        self.registered = not self.fresh
+        self._answers = {a.key: a for a in inp.answers}
+        self._closing = False
+        self._changed = False
+        self._v1 = None if workflow.patched(EFFECT_LANES) else LegacyV1(self)
+        self._lanes = Lanes(
+            inp.pending,
+            timedelta(seconds=inp.timings.message_budget_seconds),
+            self._undeliverable,
+            self._projection_rejected,
         )
 
     @workflow.run
-    async def run(self, inp: CaseInput) -> CaseState:
-        if self._fresh:
-            async with self._lock:
-                await self._apply(tr.register(self._state))
-                self._registered = True
-        while True:
-            async with self._lock:
-                await self._apply(tr.fire_due(self._state, workflow.now()))
-            await self._drain_outbox()
-            if self._state.stage.is_terminal:
+    async def run(self, inp: CaseInput) -> ActionResult:
+        if self._v1 is not None:
+            await self._v1.run()
+            return self._result()
+        self._lanes.start()
+        if self.fresh:
+            self._apply(tr.register(self.state_now))
+            self.registered = True
+        while not self.state_now.stage.is_terminal:
+            self._apply(fire_due(self.state_now, workflow.now()))
+            if self.state_now.stage.is_terminal:
                 break
             if workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                await self._drain_outbox()
-                workflow.continue_as_new(
-                    self._input.model_copy(
-                        update={"state": self._state, "seen_request_ids": self._seen}
-                    )
-                )
+                await self._continue_as_new()
             await self._wait_for_change_or_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._drain_outbox()
-        return self._state
+        await workflow.wait_condition(lambda: self._lanes.idle)
+        self._lanes.stop()
+        return self._result()
+
+    async def _continue_as_new(self) -> None:
+        # From here validators refuse (the API retries on the new run), so no update can
+        # start between this check and continue_as_new; what the lanes have not
+        # delivered yet goes along with the state and the answers.
+        self._closing = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        answers = list(self._answers.values())[-_ANSWERS_KEPT:]
+        workflow.continue_as_new(
+            self.input.model_copy(
+                update={"state": self.state_now, "answers": answers, "pending": self._lanes.pending}
+            )
+        )
 
     async def _wait_for_change_or_deadline(self) -> None:
-        self._wake = False
-        due = tr.deadlines(self._state)
+        self._changed = False
+        due = pending(self.state_now)
         if not due:
-            await workflow.wait_condition(lambda: self._wake or bool(self._outbox))
+            await workflow.wait_condition(lambda: self._changed)
             return
         at, label = due[0]
         left = (at - workflow.now()).total_seconds()
@@ -144,96 +154,60 @@ class CaseWorkflow:
             return
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
-                lambda: self._wake or bool(self._outbox), timeout=left, timeout_summary=label
+                lambda: self._changed, timeout=left, timeout_summary=label
             )
 
-    # --- Carrying out effects ---
+    def _result(self) -> ActionResult:
+        return ActionResult(case_id=self.state_now.case_id, revision=self.state_now.revision)
 
-    async def _apply(self, fx: tr.Effects) -> None:
-        """Persist the state with its new events, then queue the messages they imply."""
+    # --- Effects ---
+
+    def _apply(self, fx: Effects) -> None:
+        """Take the change into the state now; its effects follow through the lanes."""
         if not fx:
             return
-        now = workflow.now()
-        state = self._state
+        now, state = workflow.now(), self.state_now
         state.revision += 1
-        events = [
-            CaseEvent(
-                event_id=str(workflow.uuid4()),
-                case_id=state.case_id,
-                type=t,
-                at=now,
-                actor=actor,
-                data=data,
-            )
-            for t, actor, data in fx.events
-        ]
-        await workflow.execute_activity(
-            CaseActivities.RECORD,
-            CaseRecord(state=state, events=events),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=_ACTIVITY_RETRY,
-            summary=", ".join(e.type for e in events) or "estado",
-        )
-        workflow.upsert_search_attributes(search_attribute_updates(state))
-        workflow.set_current_details(self._details())
-        snapshot = state.model_copy(deep=True)
-        for audience, kind, message in fx.notifications:
-            note = TeamNotification(
-                notification_id=str(workflow.uuid4()),
-                case_id=state.case_id,
-                audience=audience,
-                kind=kind,
-                message=message,
-            )
-            self._outbox.append(
-                (CaseActivities.NOTIFY_TEAM, note, f"Aviso a {note.audience}: {note.kind}")
-            )
-        for kind in fx.customer:
-            self._outbox.append(self._customer_message(kind, snapshot))
-        self._wake = True
-
-    @staticmethod
-    def _customer_message(kind: tr.CustomerMessage, snapshot: CaseState) -> tuple[str, object, str]:
-        if kind == "authorization_request":
-            auth = snapshot.authorization
-            assert auth is not None
-            req = AuthorizationRequestNotice(
-                state=snapshot,
-                request_id=auth.request_id,
-                access_hours=snapshot.timings.session_ttl_seconds / 3600,
-            )
-            return (CaseActivities.REQUEST_AUTHORIZATION, req, "Solicitud de autorización")
-        if kind == "session_link":
-            session = snapshot.sessions[-1]
-            link = SessionLinkNotice(state=snapshot, session_id=session.session_id)
-            return (CaseActivities.SESSION_LINK, link, "Enlace de sesión remota al cliente")
-        notice = CustomerNotice(notice_id=str(workflow.uuid4()), kind=kind, state=snapshot)
-        return (CaseActivities.NOTIFY_CUSTOMER, notice, f"Correo al cliente: {kind}")
-
-    async def _drain_outbox(self) -> None:
-        # Messages go out in order, after the state that caused them is persisted, and
-        # never inside an update: a slow mail server must not hold an agent's request.
-        # Transient failures retry without end; a permanent one (a recipient the mail
-        # server rejects) is recorded on the case instead of blocking what follows.
-        while self._outbox:
-            activity, arg, summary = self._outbox.pop(0)
-            try:
-                await workflow.execute_activity(
-                    activity,
-                    arg,
-                    start_to_close_timeout=timedelta(seconds=60),
-                    retry_policy=_ACTIVITY_RETRY,
-                    summary=summary,
+        batch = ProjectionBatch(
+            case_id=state.case_id,
+            events=[
+                CaseEvent(
+                    event_id=str(workflow.uuid4()),
+                    case_id=state.case_id,
+                    type=e.type,
+                    at=now,
+                    actor=e.actor,
+                    data=e.data,
+                    revision=state.revision,
                 )
-            except ActivityError as err:
-                reason = str(err.cause or err)
-                workflow.logger.warning("message not delivered (%s): %s", summary, reason)
-                async with self._lock:
-                    to_customer = activity != CaseActivities.NOTIFY_TEAM
-                    await self._apply(tr.message_failed(self._state, summary, reason, to_customer))
+                for e in fx.events
+            ],
+            notices=[
+                TeamNotification(
+                    notification_id=str(workflow.uuid4()),
+                    case_id=state.case_id,
+                    audience=n.audience,
+                    kind=n.kind,
+                    message=n.message,
+                )
+                for n in fx.notices
+            ],
+        )
+        mails = [customer_mail(kind, state, str(workflow.uuid4())) for kind in fx.customer]
+        self._lanes.queue(batch, mails)
+        workflow.upsert_search_attributes(search_attribute_updates(state))
+        workflow.set_current_details(self.details())
+        self._changed = True
 
-    def _details(self) -> str:
-        s, now = self._state, workflow.now()
+    def _undeliverable(self, summary: str, reason: str, to_customer: bool) -> None:
+        self._apply(tr.message_failed(self.state_now, summary, reason, to_customer))
+
+    def _projection_rejected(self, types: list[str], reason: str) -> None:
+        self._apply(tr.projection_rejected(self.state_now, types, reason))
+
+    def details(self) -> str:
+        """The case at a glance, for the Temporal UI's current details."""
+        s, now = self.state_now, workflow.now()
         c = s.sla.commitment
         lines = [f"**Etapa:** {s.stage.value}", f"**SLA:** {s.sla.state.value}"]
         if s.sla.state is SlaState.PENDING and c.response_due is not None:
@@ -246,191 +220,239 @@ class CaseWorkflow:
 
     # --- Updates ---
 
-    def _check(self, action: Action, request_id: str | None) -> None:
-        if request_id is not None and request_id in self._seen:
-            return  # a retry of an action already applied: the handler answers it
-        problem = refusal(self._state, action, workflow.now())
+    def _answer(self, action: Action, cmd: ActionInput) -> Answer | None:
+        """The earlier answer to this retry, if it is one; refuses a reused request id."""
+        if cmd.request_id is None:
+            return None
+        if cmd.request_id in self.input.seen_request_ids:  # applied by version 1
+            return Answer(key="", body_sha256="", revision=self.state_now.revision)
+        key = f"{action.value}:{cmd.actor}:{cmd.request_id}"
+        body = cmd.model_dump_json(exclude=_NOT_HASHED)
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        answer = self._answers.get(key)
+        if answer is not None and answer.body_sha256 != digest:
+            raise _refused(
+                f"request_id {cmd.request_id!r} was already used for a different {action.value}",
+                self.state_now,
+                [],
+                REQUEST_ID_REUSED,
+            )
+        if answer is None:
+            return Answer(key=key, body_sha256=digest, revision=-1)
+        return answer
+
+    def _check(self, action: Action) -> None:
+        state, now = self.state_now, workflow.now()
+        problem = refusal(state, action, now)
         if problem is not None:
-            allowed = [a.value for a in allowed_actions(self._state, workflow.now())]
-            raise _not_allowed(problem, self._state, allowed)
+            allowed = [a.value for a in allowed_actions(state, now)]
+            raise _refused(problem, state, allowed, ACTION_NOT_ALLOWED)
+
+    def _validate(self, action: Action, cmd: ActionInput) -> bool:
+        """Refuses before history; True when `cmd` is a retry the handler answers."""
+        if self._closing:
+            raise _refused(
+                "the case is continuing as new; retry", self.state_now, [], CONTINUING_AS_NEW
+            )
+        answer = self._answer(action, cmd)
+        if answer is not None and answer.revision >= 0:
+            return True
+        if action is not Action.DECIDE_REMOTE_ACCESS and (
+            cmd.actor == SYSTEM or cmd.actor.startswith("cliente:")
+        ):
+            raise _refused(f"{cmd.actor!r} is not an agent", self.state_now, [], ACTION_NOT_ALLOWED)
+        self._check(action)
+        return False
 
     async def _act(
-        self, action: Action, request_id: str | None, change: Callable[[datetime], tr.Effects]
-    ) -> CaseState:
-        async with self._lock:
-            if request_id is not None and request_id in self._seen:
-                return self._state
-            # A timer may have changed the case while this update waited for the lock.
-            self._check(action, None)
-            await self._apply(change(workflow.now()))
-            if request_id is not None:
-                self._seen = [*self._seen[-_SEEN_IDS_KEPT + 1 :], request_id]
-        return self._state
+        self, action: Action, cmd: ActionInput, change: Callable[[datetime], Effects]
+    ) -> ActionResult:
+        if self._v1 is not None:
+            revision = await self._v1.act(cmd.request_id, lambda: self._check(action), change)
+            return ActionResult(case_id=self.state_now.case_id, revision=revision)
+        if not self.registered:
+            await workflow.wait_condition(lambda: self.registered)
+        answer = self._answer(action, cmd)
+        if answer is not None and answer.revision >= 0:
+            return ActionResult(
+                case_id=self.state_now.case_id, revision=answer.revision, replayed=True
+            )
+        # A deadline may have fired since the validator ran (same workflow task).
+        self._check(action)
+        self._apply(change(workflow.now()))
+        if answer is not None:
+            answer.revision = self.state_now.revision
+            self._answers[answer.key] = answer
+            if len(self._answers) > 2 * _ANSWERS_KEPT:
+                self._answers = dict(list(self._answers.items())[-_ANSWERS_KEPT:])
+        return self._result()
 
     @workflow.update
-    async def registration(self) -> CaseState:
-        """Answers once the case is persisted: the API's POST /cases waits on this."""
-        await workflow.wait_condition(lambda: self._registered)
-        return self._state
+    async def registration(self) -> ActionResult:
+        """Answers once the case is registered: the API's POST /cases waits on this."""
+        await workflow.wait_condition(lambda: self.registered)
+        return self._result()
 
     @workflow.update
-    async def log_contact(self, cmd: LogContact) -> CaseState:
+    async def log_contact(self, cmd: LogContact) -> ActionResult:
+        new_id = str(workflow.uuid4())
         return await self._act(
-            Action.CONTACT,
-            cmd.request_id,
-            lambda now: tr.log_contact(self._state, cmd, now, str(workflow.uuid4())),
+            Action.CONTACT, cmd, lambda now: tr.log_contact(self.state_now, cmd, now, new_id)
         )
 
     @log_contact.validator
     def _validate_log_contact(self, cmd: LogContact) -> None:
-        self._check(Action.CONTACT, cmd.request_id)
+        self._validate(Action.CONTACT, cmd)
 
     @workflow.update
-    async def request_remote_access(self, cmd: RequestRemoteAccess) -> CaseState:
+    async def request_remote_access(self, cmd: RequestRemoteAccess) -> ActionResult:
+        new_id = str(workflow.uuid4())
         return await self._act(
             Action.REQUEST_REMOTE_ACCESS,
-            cmd.request_id,
-            lambda now: tr.request_remote(self._state, cmd, now, str(workflow.uuid4())),
+            cmd,
+            lambda now: tr.request_remote(self.state_now, cmd, now, new_id),
         )
 
     @request_remote_access.validator
     def _validate_request_remote_access(self, cmd: RequestRemoteAccess) -> None:
-        self._check(Action.REQUEST_REMOTE_ACCESS, cmd.request_id)
+        self._validate(Action.REQUEST_REMOTE_ACCESS, cmd)
 
     @workflow.update
-    async def decide_remote_access(self, cmd: DecideRemoteAccess) -> CaseState:
-        return await self._act(
-            Action.DECIDE_REMOTE_ACCESS, cmd.request_id, lambda now: self._decide(cmd, now)
-        )
+    async def decide_remote_access(self, cmd: DecideRemoteAccess) -> ActionResult:
+        return await self._act(Action.DECIDE_REMOTE_ACCESS, cmd, lambda now: self._decide(cmd, now))
 
-    def _decide(self, cmd: DecideRemoteAccess, now: datetime) -> tr.Effects:
-        # Checked again under the lock: the request may have expired since validation.
+    def _decide(self, cmd: DecideRemoteAccess, now: datetime) -> Effects:
         self._check_decision(cmd)
-        return tr.decide_remote(self._state, cmd, now)
+        return tr.decide_remote(self.state_now, cmd, now)
 
     def _check_decision(self, cmd: DecideRemoteAccess) -> None:
-        auth = self._state.authorization
+        auth = self.state_now.authorization
         expected = "granted" if cmd.decision == "revoked" else "pending"
-        if (
-            auth is None
-            or auth.request_id != cmd.authorization_id
-            or (auth.status.value != expected)
-        ):
+        if auth is None or auth.request_id != cmd.authorization_id or auth.status != expected:
             status = auth.status.value if auth else "none"
-            raise _not_allowed(
+            raise _refused(
                 f"this authorization request cannot be {cmd.decision} now (its status is {status})",
-                self._state,
+                self.state_now,
                 [],
+                ACTION_NOT_ALLOWED,
             )
 
     @decide_remote_access.validator
     def _validate_decide_remote_access(self, cmd: DecideRemoteAccess) -> None:
-        self._check(Action.DECIDE_REMOTE_ACCESS, cmd.request_id)
-        if cmd.request_id not in self._seen:
-            self._check_decision(cmd)
+        if self._validate(Action.DECIDE_REMOTE_ACCESS, cmd):
+            return
+        state = self.state_now
+        proven = cmd.actor == f"cliente:{state.customer.id}" and consent.verify(
+            state.case_id, cmd.authorization_id, cmd.decision, cmd.text_shown, cmd.proof or ""
+        )
+        if not proven:
+            raise _refused(
+                "only the customer's own page can decide on remote access",
+                state,
+                [],
+                CONSENT_NOT_PROVEN,
+            )
+        self._check_decision(cmd)
 
     @workflow.update
-    async def start_remote_session(self, cmd: StartRemoteSession) -> CaseState:
+    async def start_remote_session(self, cmd: StartRemoteSession) -> ActionResult:
+        new_id = str(workflow.uuid4())
         return await self._act(
             Action.START_REMOTE_SESSION,
-            cmd.request_id,
-            lambda now: tr.start_session(self._state, cmd.actor, now, str(workflow.uuid4())),
+            cmd,
+            lambda now: tr.start_session(self.state_now, cmd.actor, now, new_id),
         )
 
     @start_remote_session.validator
     def _validate_start_remote_session(self, cmd: StartRemoteSession) -> None:
-        self._check(Action.START_REMOTE_SESSION, cmd.request_id)
+        self._validate(Action.START_REMOTE_SESSION, cmd)
 
     @workflow.update
-    async def end_remote_session(self, cmd: EndRemoteSession) -> CaseState:
+    async def end_remote_session(self, cmd: EndRemoteSession) -> ActionResult:
         return await self._act(
-            Action.END_REMOTE_SESSION,
-            cmd.request_id,
-            lambda now: tr.end_session(self._state, cmd, now),
+            Action.END_REMOTE_SESSION, cmd, lambda now: tr.end_session(self.state_now, cmd, now)
         )
 
     @end_remote_session.validator
     def _validate_end_remote_session(self, cmd: EndRemoteSession) -> None:
-        self._check(Action.END_REMOTE_SESSION, cmd.request_id)
+        self._validate(Action.END_REMOTE_SESSION, cmd)
 
     @workflow.update
-    async def resolve(self, cmd: Resolve) -> CaseState:
+    async def resolve(self, cmd: Resolve) -> ActionResult:
         return await self._act(
-            Action.RESOLVE, cmd.request_id, lambda now: tr.resolve(self._state, cmd, now)
+            Action.RESOLVE, cmd, lambda now: tr.resolve(self.state_now, cmd, now)
         )
 
     @resolve.validator
     def _validate_resolve(self, cmd: Resolve) -> None:
-        self._check(Action.RESOLVE, cmd.request_id)
-        if cmd.request_id in self._seen:
+        if self._validate(Action.RESOLVE, cmd):
             return
-        missing = set(cmd.methods) - possible_methods(self._state)
+        missing = set(cmd.methods) - possible_methods(self.state_now)
         if missing:
             names = ", ".join(sorted(m.value for m in missing))
-            raise _not_allowed(
+            raise _refused(
                 f"resolution method(s) {names} did not take place on this case "
                 "(phone needs a call that reached the customer; remote needs a finished "
                 "remote session)",
-                self._state,
+                self.state_now,
                 [Action.RESOLVE.value],
+                ACTION_NOT_ALLOWED,
             )
 
     @workflow.update
-    async def close(self, cmd: Close) -> CaseState:
+    async def close(self, cmd: Close) -> ActionResult:
         return await self._act(
-            Action.CLOSE, cmd.request_id, lambda now: tr.close(self._state, cmd.actor, now, False)
+            Action.CLOSE, cmd, lambda now: tr.close(self.state_now, cmd.actor, now, False)
         )
 
     @close.validator
     def _validate_close(self, cmd: Close) -> None:
-        self._check(Action.CLOSE, cmd.request_id)
+        self._validate(Action.CLOSE, cmd)
 
     @workflow.update
-    async def reopen(self, cmd: Reopen) -> CaseState:
+    async def reopen(self, cmd: Reopen) -> ActionResult:
         return await self._act(
-            Action.REOPEN, cmd.request_id, lambda now: tr.reopen(self._state, cmd.actor, cmd.reason)
+            Action.REOPEN, cmd, lambda now: tr.reopen(self.state_now, cmd.actor, cmd.reason)
         )
 
     @reopen.validator
     def _validate_reopen(self, cmd: Reopen) -> None:
-        self._check(Action.REOPEN, cmd.request_id)
+        self._validate(Action.REOPEN, cmd)
 
     @workflow.update
-    async def cancel(self, cmd: Cancel) -> CaseState:
+    async def cancel(self, cmd: Cancel) -> ActionResult:
         return await self._act(
-            Action.CANCEL,
-            cmd.request_id,
-            lambda now: tr.cancel(self._state, cmd.actor, cmd.reason, now),
+            Action.CANCEL, cmd, lambda now: tr.cancel(self.state_now, cmd.actor, cmd.reason, now)
         )
 
     @cancel.validator
     def _validate_cancel(self, cmd: Cancel) -> None:
-        self._check(Action.CANCEL, cmd.request_id)
+        self._validate(Action.CANCEL, cmd)
 
     @workflow.update
-    async def change_severity(self, cmd: ChangeSeverity) -> CaseState:
+    async def change_severity(self, cmd: ChangeSeverity) -> ActionResult:
         return await self._act(
             Action.CHANGE_SEVERITY,
-            cmd.request_id,
-            lambda now: tr.reclassify(self._state, self._input.policy, cmd, now),
+            cmd,
+            lambda now: tr.reclassify(self.state_now, self.input.policy, cmd, now),
         )
 
     @change_severity.validator
     def _validate_change_severity(self, cmd: ChangeSeverity) -> None:
-        self._check(Action.CHANGE_SEVERITY, cmd.request_id)
+        self._validate(Action.CHANGE_SEVERITY, cmd)
 
     @workflow.update
-    async def change_plan(self, cmd: ChangePlan) -> CaseState:
+    async def change_plan(self, cmd: ChangePlan) -> ActionResult:
         return await self._act(
             Action.CHANGE_PLAN,
-            cmd.request_id,
-            lambda now: tr.reclassify(self._state, self._input.policy, cmd, now),
+            cmd,
+            lambda now: tr.reclassify(self.state_now, self.input.policy, cmd, now),
         )
 
     @change_plan.validator
     def _validate_change_plan(self, cmd: ChangePlan) -> None:
-        self._check(Action.CHANGE_PLAN, cmd.request_id)
+        self._validate(Action.CHANGE_PLAN, cmd)
 
     @workflow.query
     def state(self) -> CaseState:
-        return self._state
+        return self.state_now

@@ -8,16 +8,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from workflows.domain import Plan, Severity, SlaState, Stage
 from workflows.severity import ImpactAssessment
-from workflows.sla import Commitment, SlaPolicy
-
-Text = Field(min_length=1, max_length=4000)
-ShortText = Field(min_length=1, max_length=200)
+from workflows.sla import Commitment
+from workflows.text import (
+    Description,
+    Identifier,
+    MailAddress,
+    Name,
+    Note,
+    Phone,
+    Reason,
+    RequestId,
+)
 
 
 class Model(BaseModel):
@@ -25,10 +32,10 @@ class Model(BaseModel):
 
 
 class Customer(Model):
-    id: str = Field(min_length=1, max_length=100)
-    name: str = Field(min_length=1, max_length=200)
-    email: EmailStr
-    phone: str | None = Field(default=None, max_length=40)
+    id: Identifier
+    name: Name
+    email: MailAddress
+    phone: Phone | None = None
 
 
 class ContactChannel(StrEnum):
@@ -77,6 +84,9 @@ class CaseTimings(Model):
     authorization_ttl_seconds: float = 24 * 3600
     session_ttl_seconds: float = 8 * 3600
     reopen_window_seconds: float = 5 * 24 * 3600
+    # How long a message may keep failing for a transient reason before it is recorded
+    # as undeliverable and the agents are told.
+    message_budget_seconds: float = 24 * 3600
 
 
 class SlaStatus(Model):
@@ -181,24 +191,6 @@ class CaseState(Model):
         return any(c.reached_customer for c in self.contacts)
 
 
-class CaseInput(Model):
-    """Workflow input. `state` is set only when the workflow continues as new."""
-
-    case_id: str
-    customer: Customer
-    plan: Plan
-    severity: SeverityAssignment
-    summary: str
-    description: str | None = None
-    affected_services: list[str] = Field(default_factory=list)
-    registered_at: datetime
-    opened_by: str
-    policy: SlaPolicy
-    timings: CaseTimings = Field(default_factory=CaseTimings)
-    state: CaseState | None = None
-    seen_request_ids: list[str] = Field(default_factory=list)
-
-
 def check_outcome(channel: ContactChannel, outcome: ContactOutcome) -> None:
     """An email is sent; a phone call is reached, unanswered or left on voicemail."""
     email = channel is ContactChannel.EMAIL
@@ -213,14 +205,14 @@ def check_outcome(channel: ContactChannel, outcome: ContactOutcome) -> None:
 
 
 class ActionInput(Model):
-    actor: str = Field(min_length=1, max_length=200)
-    request_id: str | None = Field(default=None, max_length=100)
+    actor: Name
+    request_id: RequestId | None = None
 
 
 class LogContact(ActionInput):
     channel: ContactChannel
     outcome: ContactOutcome
-    note: str | None = Field(default=None, max_length=4000)
+    note: Note | None = None
 
     @model_validator(mode="after")
     def _outcome_fits_channel(self) -> LogContact:
@@ -229,18 +221,21 @@ class LogContact(ActionInput):
 
 
 class RequestRemoteAccess(ActionInput):
-    reason: str = Text
+    reason: Reason
     access: RemoteAccessKind
 
 
 class DecideRemoteAccess(ActionInput):
     """Sent only by the authorization page, after the customer's token was checked."""
 
-    authorization_id: str
+    authorization_id: Identifier
     decision: Literal["authorized", "rejected", "revoked"]
-    ip: str | None = None
-    user_agent: str | None = None
-    text_shown: str
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=500)
+    text_shown: Description
+    # HMAC by the API over the decision (see `workflows.consent`): only the customer's
+    # page can make one, so a decision sent to Temporal by anyone else is refused.
+    proof: str | None = Field(default=None, max_length=128)
 
 
 class StartRemoteSession(ActionInput):
@@ -249,12 +244,12 @@ class StartRemoteSession(ActionInput):
 
 class EndRemoteSession(ActionInput):
     outcome: Literal["completed", "incomplete", "failed"]
-    summary: str = Text
+    summary: Reason
 
 
 class Resolve(ActionInput):
     methods: list[ResolutionMethod] = Field(min_length=1)
-    summary: str = Text
+    summary: Reason
 
 
 class Close(ActionInput):
@@ -262,66 +257,18 @@ class Close(ActionInput):
 
 
 class Reopen(ActionInput):
-    reason: str = Text
+    reason: Reason
 
 
 class Cancel(ActionInput):
-    reason: str = Text
+    reason: Reason
 
 
 class ChangeSeverity(ActionInput):
     severity: Severity
-    reason: str = Text
+    reason: Reason
 
 
 class ChangePlan(ActionInput):
     plan: Plan
-    reason: str = Text
-
-
-# --- Activities ---
-
-
-class CaseEvent(Model):
-    event_id: str
-    case_id: str
-    type: str
-    at: datetime
-    actor: str
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class CaseRecord(Model):
-    state: CaseState
-    events: list[CaseEvent]
-
-
-class TeamNotification(Model):
-    notification_id: str
-    case_id: str
-    audience: Literal["agents", "supervisors"]
-    kind: str
-    message: str
-
-
-class CustomerNotice(Model):
-    """A message to the customer, rendered from a Spanish template by the mail activity."""
-
-    notice_id: str
-    kind: Literal["acknowledgement", "resolution"]
-    state: CaseState
-
-
-class AuthorizationRequestNotice(Model):
-    """Asks the activity to mint the one-time token, store its hash and email the link."""
-
-    state: CaseState
-    request_id: str
-    access_hours: float
-
-
-class SessionLinkNotice(Model):
-    """Asks the activity to mint the customer's session code, store its hash and email it."""
-
-    state: CaseState
-    session_id: str
+    reason: Reason

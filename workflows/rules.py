@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from workflows.domain import Stage
 from workflows.models import AuthorizationStatus, CaseState, ContactChannel, ResolutionMethod
+from workflows.text import MAX_AUTHORIZATIONS, MAX_CONTACTS, MAX_RESOLUTIONS, MAX_SESSIONS
 
 
 class Action(StrEnum):
@@ -39,7 +40,25 @@ _WORKING = frozenset(
 _CAN_ASK_REMOTE = frozenset({Stage.CONTACTO, Stage.RESOLUCION_TELEFONICA, Stage.ACCESO_REMOTO})
 
 
+# Past these a case stops growing: the action is refused, the case stays workable.
+_CAPS = {
+    Action.CONTACT: ("contacts", MAX_CONTACTS),
+    Action.REQUEST_REMOTE_ACCESS: ("authorizations", MAX_AUTHORIZATIONS),
+    Action.START_REMOTE_SESSION: ("sessions", MAX_SESSIONS),
+    Action.REOPEN: ("resolutions", MAX_RESOLUTIONS),
+}
+
+
 def allowed_actions(state: CaseState, now: datetime) -> list[Action]:
+    return [a for a in _stage_actions(state, now) if not _at_cap(state, a)]
+
+
+def _at_cap(state: CaseState, action: Action) -> bool:
+    field, cap = _CAPS.get(action, ("", 0))
+    return bool(field) and len(getattr(state, field)) >= cap
+
+
+def _stage_actions(state: CaseState, now: datetime) -> list[Action]:
     stage = state.stage
     if stage is Stage.RESUELTO:
         reopenable = state.reopen_until is not None and now < state.reopen_until
@@ -97,6 +116,9 @@ def refusal(state: CaseState, action: Action, now: datetime) -> str | None:
     if action in allowed:
         return None
     names = ", ".join(a.value for a in allowed) or "none"
+    if _at_cap(state, action):
+        field, cap = _CAPS[action]
+        return f"this case already has the maximum of {cap} {field}; allowed: {names}"
     why = f"{action.value} is not allowed in stage {state.stage.value}"
     if action is Action.START_REMOTE_SESSION and state.stage is Stage.ACCESO_REMOTO:
         why += " without a valid, unexpired, unrevoked authorization from the customer"

@@ -20,10 +20,21 @@ CASE_PLAN = SearchAttributeKey.for_keyword("CasePlan")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 SLA_STATE = SearchAttributeKey.for_keyword("SlaState")
 CASE_QUEUE = SearchAttributeKey.for_keyword("CaseQueue")
+# "behind" while the read model in PostgreSQL cannot keep up with the case (set by the
+# projection lane, not with the others, so a change never waits for PostgreSQL).
+PROJECTION_STATE = SearchAttributeKey.for_keyword("ProjectionState")
 SLA_RESPONSE_DUE = SearchAttributeKey.for_datetime("SlaResponseDue")
 SLA_WARNING_AT = SearchAttributeKey.for_datetime("SlaWarningAt")
 
-KEYWORDS = (CASE_STAGE, CASE_SEVERITY, CASE_PLAN, CUSTOMER_ID, SLA_STATE, CASE_QUEUE)
+KEYWORDS = (
+    CASE_STAGE,
+    CASE_SEVERITY,
+    CASE_PLAN,
+    CUSTOMER_ID,
+    SLA_STATE,
+    CASE_QUEUE,
+    PROJECTION_STATE,
+)
 DATETIMES = (SLA_RESPONSE_DUE, SLA_WARNING_AT)
 # Name -> type as the `temporal` CLI spells it (`--search-attribute Name=Type`).
 DEFINITIONS = {k.name: "Keyword" for k in KEYWORDS} | {k.name: "Datetime" for k in DATETIMES}

@@ -17,6 +17,7 @@ from api.deps import (
     ContactCenter,
     PolicyDep,
     Reader,
+    ServicesDep,
     SettingsDep,
     StoreDep,
     Supervisor,
@@ -37,13 +38,13 @@ from api.schemas import (
     SessionEndIn,
     SeverityIn,
 )
-from api.workflow_gateway import CaseUpdate, case_out, open_case, send_update
+from api.workflow_gateway import CaseUpdate, case_out, live_state, open_case, send_update
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState, Stage
+from workflows.messages import CaseInput
 from workflows.models import (
     ActionInput,
     Cancel,
-    CaseInput,
     CaseTimings,
     ChangePlan,
     ChangeSeverity,
@@ -109,6 +110,7 @@ async def create_case(
             authorization_ttl_seconds=settings.remote_authorization_ttl.total_seconds(),
             session_ttl_seconds=settings.remote_session_ttl.total_seconds(),
             reopen_window_seconds=settings.reopen_window.total_seconds(),
+            message_budget_seconds=settings.message_budget_hours * 3600,
         ),
     )
     state = await open_case(temporal, settings.temporal_task_queue, inp, settings.update_timeout)
@@ -158,11 +160,18 @@ async def list_cases(
 
 
 @router.get("/{case_id}", response_model=CaseOut)
-async def get_case(case_id: CaseId, _: Reader, store: StoreDep, settings: SettingsDep) -> CaseOut:
-    state = await store.get_case(case_id)
-    if state is None:
+async def get_case(
+    case_id: CaseId, _: Reader, store: StoreDep, settings: SettingsDep, services: ServicesDep
+) -> CaseOut:
+    """The case as its workflow holds it now; from PostgreSQL's read model (which may lag,
+    `source` says so) when Temporal cannot answer."""
+    state = await live_state(services, case_id)
+    if state is not None:
+        return case_out(state, settings, source="workflow")
+    stored = await store.get_case(case_id)
+    if stored is None:
         raise CaseNotFound(case_id)
-    return case_out(state, settings)
+    return case_out(stored, settings, source="postgresql")
 
 
 @router.get("/{case_id}/events", response_model=list[StoredEvent])
@@ -202,9 +211,7 @@ class CaseActions:
                 f"agent {body.agent!r} is not the authenticated user {principal.name!r}"
             )
         cmd = command.model_validate(body.model_dump(exclude={"agent"}) | {"actor": principal.name})
-        state = await send_update(
-            self.temporal, self.store, case_id, update, cmd, self.settings.update_timeout
-        )
+        state = await send_update(self.temporal, case_id, update, cmd, self.settings.update_timeout)
         return case_out(state, self.settings)
 
 

@@ -19,11 +19,11 @@ from fastapi.responses import HTMLResponse
 
 from activities.mail import format_local
 from activities.messaging import hash_secret
-from activities.store import CaseStore
-from api.deps import NowDep, PolicyDep, SettingsDep, StoreDep, TemporalDep
+from api.deps import NowDep, PolicyDep, Services, ServicesDep, SettingsDep, StoreDep, TemporalDep
 from api.errors import ActionRefused
 from api.pages import gone, page
-from api.workflow_gateway import send_update
+from api.workflow_gateway import current_case, send_update
+from workflows import consent
 from workflows.case import CaseWorkflow
 from workflows.models import AuthorizationStatus, CaseState, DecideRemoteAccess
 
@@ -59,15 +59,18 @@ def _customer_decision(
     text_shown: str,
 ) -> DecideRemoteAccess:
     """The consent record: who (the customer, by the link), from where, what they saw.
-    The request id makes a double click or a retried POST apply once."""
+    The request id makes a double click or a retried POST apply once; the proof tells
+    the workflow that this page, after checking the token, made the decision."""
+    agent = request.headers.get("user-agent")
     return DecideRemoteAccess(
         actor=f"cliente:{state.customer.id}",
         request_id=f"{authorization_id}:{decision}",
         authorization_id=authorization_id,
         decision=decision,
         ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
+        user_agent=None if agent is None else "".join(c for c in agent if c.isprintable())[:500],
         text_shown=text_shown,
+        proof=consent.sign(state.case_id, authorization_id, decision, text_shown),
     )
 
 
@@ -78,7 +81,7 @@ async def _decision(request: Request) -> str | None:
 
 
 async def _load(
-    store: CaseStore, table: str, token: str
+    services: Services, table: str, token: str
 ) -> tuple[dict[str, Any], CaseState] | None:
     if not _TOKEN.match(token):
         return None
@@ -86,12 +89,12 @@ async def _load(
         "remote_authorizations": "SELECT * FROM remote_authorizations WHERE token_hash = %s",
         "remote_sessions": "SELECT * FROM remote_sessions WHERE code_hash = %s",
     }[table]
-    async with store.pool.connection() as conn:
+    async with services.store.pool.connection() as conn:
         cur = await conn.execute(query, (hash_secret(token),))
         row = await cur.fetchone()
     if row is None:
         return None
-    state = await store.get_case(str(row["case_id"]))
+    state = await current_case(services, str(row["case_id"]))
     return None if state is None else (row, state)
 
 
@@ -124,9 +127,14 @@ def _authorization_page(
 
 @router.get("/autorizacion/{token}", response_class=HTMLResponse)
 async def authorizationpage(
-    token: str, request: Request, store: StoreDep, policy: PolicyDep, now: NowDep
+    token: str,
+    request: Request,
+    store: StoreDep,
+    services: ServicesDep,
+    policy: PolicyDep,
+    now: NowDep,
 ) -> HTMLResponse:
-    found = await _load(store, "remote_authorizations", token)
+    found = await _load(services, "remote_authorizations", token)
     if found is None:
         return gone(request)
     row, state = found
@@ -139,6 +147,7 @@ async def authorization_decision(
     token: str,
     request: Request,
     store: StoreDep,
+    services: ServicesDep,
     temporal: TemporalDep,
     policy: PolicyDep,
     now: NowDep,
@@ -154,7 +163,7 @@ async def authorization_decision(
             (hash_secret(token),),
         )
         row = await cur.fetchone()
-        state = None if row is None else await store.get_case(str(row["case_id"]))
+        state = None if row is None else await current_case(services, str(row["case_id"]))
         if row is None or state is None:
             return gone(request)
         status = _status(state, row["request_id"], now)
@@ -172,7 +181,7 @@ async def authorization_decision(
         cmd = _customer_decision(request, state, row["request_id"], decision, row["text_shown"])
         try:
             state = await send_update(
-                temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
+                temporal, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
             )
         except ActionRefused:
             return _authorization_page(
@@ -229,9 +238,14 @@ def _session_page(
 
 @router.get("/sesion-remota/{code}", response_class=HTMLResponse)
 async def sessionpage(
-    code: str, request: Request, store: StoreDep, policy: PolicyDep, now: NowDep
+    code: str,
+    request: Request,
+    store: StoreDep,
+    services: ServicesDep,
+    policy: PolicyDep,
+    now: NowDep,
 ) -> HTMLResponse:
-    found = await _load(store, "remote_sessions", code)
+    found = await _load(services, "remote_sessions", code)
     if found is None:
         return gone(request)
     row, state = found
@@ -245,13 +259,14 @@ async def session_revoke(
     code: str,
     request: Request,
     store: StoreDep,
+    services: ServicesDep,
     temporal: TemporalDep,
     policy: PolicyDep,
     now: NowDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
     timeout = settings.update_timeout
-    found = await _load(store, "remote_sessions", code)
+    found = await _load(services, "remote_sessions", code)
     if found is None or await _decision(request) != "revocar":
         return gone(request, 404 if found is None else 400)
     row, state = found
@@ -263,7 +278,7 @@ async def session_revoke(
         request, state, row["request_id"], "revoked", "Revocación desde la página de la sesión"
     )
     state = await send_update(
-        temporal, store, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
+        temporal, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
     )
     async with store.pool.connection() as conn:
         await conn.execute(

@@ -1,0 +1,16 @@
+"""Failure classes the activities raise, by the name Temporal's retry policy matches.
+
+An error that cannot succeed on retry is raised as a non-retryable `ApplicationError`
+of one of these types, and the workflow records it on the case instead of retrying.
+"""
+
+from __future__ import annotations
+
+# PostgreSQL refused the data itself (not the connection): retrying sends the same data.
+PROJECTION_REJECTED = "ProjectionRejected"
+# The mail server refused the recipient for good (5xx).
+UNDELIVERABLE = "Undeliverable"
+# The message cannot be built (an address or header the mailer cannot encode).
+UNBUILDABLE = "UnbuildableMessage"
+
+NON_RETRYABLE_TYPES = (PROJECTION_REJECTED, UNDELIVERABLE, UNBUILDABLE)

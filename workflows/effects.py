@@ -1,0 +1,107 @@
+"""What a change to a case asks the world to do, as typed records.
+
+A transition (`workflows.transitions`) changes the state and returns `Effects`: events
+for the case's log, notices for the agents or supervisors, and mails to the customer.
+The workflow then hands them to its delivery lanes; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+Audience = Literal["agents", "supervisors"]
+SYSTEM = "sistema"
+
+
+class EventType(StrEnum):
+    """Every kind of entry in a case's event log (the values are stored and shown)."""
+
+    CASE_REGISTERED = "case_registered"
+    CASE_QUEUED = "case_queued"
+    STAGE_CHANGED = "stage_changed"
+    CONTACT_LOGGED = "contact_logged"
+    FIRST_RESPONSE = "first_response"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
+    SEVERITY_CHANGED = "severity_changed"
+    PLAN_CHANGED = "plan_changed"
+    REMOTE_ACCESS_REQUESTED = "remote_access_requested"
+    REMOTE_ACCESS_AUTHORIZED = "remote_access_authorized"
+    REMOTE_ACCESS_REJECTED = "remote_access_rejected"
+    REMOTE_ACCESS_REVOKED = "remote_access_revoked"
+    REMOTE_ACCESS_EXPIRED = "remote_access_expired"
+    REMOTE_ACCESS_ENDED = "remote_access_ended"
+    REMOTE_ACCESS_SUPERSEDED = "remote_access_superseded"
+    REMOTE_SESSION_STARTED = "remote_session_started"
+    REMOTE_SESSION_ENDED = "remote_session_ended"
+    CASE_RESOLVED = "case_resolved"
+    CASE_REOPENED = "case_reopened"
+    CASE_CLOSED = "case_closed"
+    CASE_CANCELLED = "case_cancelled"
+    MESSAGE_UNDELIVERABLE = "message_undeliverable"
+    PROJECTION_REJECTED = "projection_rejected"
+
+
+class CustomerMessage(StrEnum):
+    """The mails a customer receives; each has its Spanish templates."""
+
+    ACKNOWLEDGEMENT = "acknowledgement"
+    AUTHORIZATION_REQUEST = "authorization_request"
+    SESSION_LINK = "session_link"
+    RESOLUTION = "resolution"
+
+
+@dataclass(frozen=True)
+class Event:
+    type: EventType
+    actor: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Notice:
+    audience: Audience
+    kind: EventType
+    message: str
+
+
+@dataclass
+class Effects:
+    events: list[Event] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    customer: list[CustomerMessage] = field(default_factory=list)
+
+    def event(self, type_: EventType, actor: str, **data: Any) -> None:
+        self.events.append(Event(type_, actor, _jsonable(data)))
+
+    def notify(self, audience: Audience, kind: EventType, message: str) -> None:
+        self.notices.append(Notice(audience, kind, message))
+
+    def mail(self, kind: CustomerMessage) -> None:
+        self.customer.append(kind)
+
+    def extend(self, other: Effects) -> None:
+        self.events += other.events
+        self.notices += other.notices
+        self.customer += other.customer
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.notices or self.customer)
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """Event data as JSON values, so the log reads the same in PostgreSQL and the UI."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
+        elif hasattr(value, "model_dump"):
+            out[key] = value.model_dump(mode="json")
+        elif isinstance(value, list):
+            out[key] = [getattr(v, "value", v) for v in value]
+        else:
+            out[key] = getattr(value, "value", value)
+    return out

@@ -1,0 +1,190 @@
+"""Delivery lanes: effects leave the workflow in order, each lane by its own coroutine.
+
+The clock never waits for them. A state change (an action, a deadline) is decided and
+shown in Temporal at once; its events then reach PostgreSQL through the projection
+lane, and its messages go out through the team lane and the customer lane. A lane that
+is stuck (PostgreSQL down, the mail server down, one customer's mailbox refusing)
+delays only what is behind it in that lane. Entries leave a lane only once delivered,
+so what is pending is carried across continue-as-new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import NON_RETRYABLE_TYPES, PROJECTION_REJECTED
+    from activities.messaging import Messaging
+    from activities.projection import Projector
+    from workflows.messages import CustomerMail, Pending, ProjectionBatch, TeamNotification
+    from workflows.search_attributes import PROJECTION_STATE
+
+T = TypeVar("T")
+_MAX_BATCH_EVENTS = 100
+# A first try that fails within this marks the projection behind (visible to ops and
+# /readyz); the lane then keeps trying with backoff capped at 10 s, so the read model
+# converges within seconds of PostgreSQL's return.
+_PROJECTION_FIRST_TRY = timedelta(seconds=20)
+_PROJECTION_CATCH_UP = timedelta(hours=1)
+_PROJECTION_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=10),
+    non_retryable_error_types=list(NON_RETRYABLE_TYPES),
+)
+_MESSAGE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=list(NON_RETRYABLE_TYPES),
+)
+
+# Called when a message could not be delivered: (what, why, was it for the customer).
+OnUndeliverable = Callable[[str, str, bool], None]
+# Called when PostgreSQL refused a batch for good: (event types, why).
+OnRejected = Callable[[list[str], str], None]
+
+
+def failure_reason(err: ActivityError) -> str:
+    cause = err.cause
+    while isinstance(cause, ActivityError) and cause.cause is not None:
+        cause = cause.cause
+    text = str(cause or err)
+    return text[:500]
+
+
+def _rejected(err: ActivityError) -> bool:
+    cause = err.cause
+    return isinstance(cause, ApplicationError) and cause.type == PROJECTION_REJECTED
+
+
+class Lanes:
+    def __init__(
+        self,
+        pending: Pending,
+        message_budget: timedelta,
+        on_undeliverable: OnUndeliverable,
+        on_rejected: OnRejected,
+    ) -> None:
+        self.pending = pending
+        self._budget = message_budget
+        self._on_undeliverable = on_undeliverable
+        self._on_rejected = on_rejected
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def queue(self, batch: ProjectionBatch, mails: list[CustomerMail]) -> None:
+        self.pending.projection.append(batch)
+        self.pending.team.extend(batch.notices)
+        self.pending.customer.extend(mails)
+
+    @property
+    def idle(self) -> bool:
+        p = self.pending
+        return not (p.projection or p.team or p.customer)
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._lane(self.pending.projection, self._project_next)),
+            asyncio.create_task(self._lane(self.pending.team, self._send_team)),
+            asyncio.create_task(self._lane(self.pending.customer, self._send_customer)),
+        ]
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    @staticmethod
+    async def _lane(entries: list[T], deliver: Callable[[], Awaitable[int]]) -> None:
+        while True:
+            await workflow.wait_condition(lambda: bool(entries))
+            done = await deliver()
+            del entries[:done]
+
+    # --- PostgreSQL ---
+
+    async def _project_next(self) -> int:
+        batches = self.pending.projection
+        taken, events = 0, 0
+        while taken < len(batches) and (taken == 0 or events < _MAX_BATCH_EVENTS):
+            events += len(batches[taken].events)
+            taken += 1
+        merged = ProjectionBatch(
+            case_id=batches[0].case_id,
+            events=[e for b in batches[:taken] for e in b.events],
+            notices=[n for b in batches[:taken] for n in b.notices],
+        )
+        await self._project(merged)
+        return taken
+
+    async def _project(self, batch: ProjectionBatch) -> None:
+        types = [e.type for e in batch.events]
+        try:
+            await self._project_within(batch, _PROJECTION_FIRST_TRY)
+            return
+        except ActivityError as err:
+            if _rejected(err):
+                self._on_rejected(types, failure_reason(err))
+                return
+        workflow.upsert_search_attributes([PROJECTION_STATE.value_set("behind")])
+        while True:
+            try:
+                await self._project_within(batch, _PROJECTION_CATCH_UP)
+                break
+            except ActivityError as err:
+                if _rejected(err):
+                    self._on_rejected(types, failure_reason(err))
+                    break
+        workflow.upsert_search_attributes([PROJECTION_STATE.value_set("current")])
+
+    @staticmethod
+    async def _project_within(batch: ProjectionBatch, budget: timedelta) -> None:
+        await workflow.execute_activity_method(
+            Projector.project,
+            batch,
+            schedule_to_close_timeout=budget,
+            start_to_close_timeout=timedelta(seconds=15),
+            retry_policy=_PROJECTION_RETRY,
+            summary=", ".join(e.type for e in batch.events) or "avisos",
+        )
+
+    # --- Messages ---
+
+    async def _send_team(self) -> int:
+        note = self.pending.team[0]
+        summary = f"Aviso a {note.audience}: {note.kind}"
+        await self._send(Messaging.send_team_notice, note, summary, to_customer=False)
+        return 1
+
+    async def _send_customer(self) -> int:
+        mail = self.pending.customer[0]
+        await self._send(
+            Messaging.send_customer_mail, mail, f"Correo al cliente: {mail.kind}", to_customer=True
+        )
+        return 1
+
+    async def _send(
+        self,
+        activity: Callable[[Messaging, Any], Awaitable[None]],
+        arg: TeamNotification | CustomerMail,
+        summary: str,
+        *,
+        to_customer: bool,
+    ) -> None:
+        try:
+            await workflow.execute_activity_method(
+                activity,
+                arg,
+                schedule_to_close_timeout=self._budget,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=_MESSAGE_RETRY,
+                summary=summary,
+            )
+        except ActivityError as err:
+            reason = failure_reason(err)
+            workflow.logger.warning("message not delivered (%s): %s", summary, reason)
+            self._on_undeliverable(summary, reason, to_customer)

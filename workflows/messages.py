@@ -1,0 +1,214 @@
+"""What crosses the workflow's boundary: its input, its answers, and activity inputs.
+
+Activity inputs carry what changed and the few fields a message needs, never the whole
+case, so a case's history grows by a constant amount per action (issue: histories stay
+small). Every model is pydantic, so fields can be added with defaults without breaking
+running histories.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from workflows.domain import Plan, Severity
+from workflows.effects import CustomerMessage
+from workflows.models import (
+    CaseState,
+    CaseTimings,
+    Customer,
+    Model,
+    RemoteAccessKind,
+    ResolutionMethod,
+    SeverityAssignment,
+)
+from workflows.sla import Commitment, SlaPolicy
+from workflows.text import MAX_AFFECTED_SERVICES, Description, Identifier, Summary
+
+
+class CaseEvent(Model):
+    event_id: str
+    case_id: str
+    type: str
+    at: datetime
+    actor: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    revision: int = 0  # the case's revision this event produced
+
+
+class TeamNotification(Model):
+    notification_id: str
+    case_id: str
+    audience: Literal["agents", "supervisors"]
+    kind: str
+    message: str
+
+
+class ProjectionBatch(Model):
+    """New events and notices of one case, in order, for the read model in PostgreSQL.
+
+    The case document itself is read by the activity from the workflow (a query), so it
+    is not copied into history with every change.
+    """
+
+    case_id: str
+    events: list[CaseEvent] = Field(default_factory=list)
+    notices: list[TeamNotification] = Field(default_factory=list)
+
+
+class MailCase(Model):
+    """The part of a case that customer mails show."""
+
+    case_id: str
+    customer: Customer
+    summary: str
+    plan: Plan
+    severity: Severity
+    registered_at: datetime
+    commitment: Commitment
+
+
+class AuthorizationMail(Model):
+    request_id: str
+    agent: str
+    access: RemoteAccessKind
+    reason: str
+    expires_at: datetime
+    access_hours: float
+
+
+class SessionMail(Model):
+    session_id: str
+    request_id: str
+    agent: str
+    expires_at: datetime
+
+
+class ResolutionMail(Model):
+    summary: str
+    methods: list[ResolutionMethod]
+    reopen_until: datetime | None
+
+
+class CustomerMail(Model):
+    mail_id: str  # the Message-ID: a retried send is the same message
+    kind: CustomerMessage
+    case: MailCase
+    authorization: AuthorizationMail | None = None
+    session: SessionMail | None = None
+    resolution: ResolutionMail | None = None
+
+
+def customer_mail(kind: CustomerMessage, state: CaseState, notice_id: str) -> CustomerMail:
+    """The mail of `kind` about the case as it is now."""
+    case = MailCase(
+        case_id=state.case_id,
+        customer=state.customer,
+        summary=state.summary,
+        plan=state.plan,
+        severity=state.severity,
+        registered_at=state.registered_at,
+        commitment=state.sla.commitment,
+    )
+    mail = CustomerMail(mail_id=f"{kind.value}-{notice_id}", kind=kind, case=case)
+    if kind is CustomerMessage.AUTHORIZATION_REQUEST:
+        auth = state.authorization
+        assert auth is not None
+        mail.mail_id = f"authorization-{auth.request_id}"
+        mail.authorization = AuthorizationMail(
+            request_id=auth.request_id,
+            agent=auth.agent,
+            access=auth.access,
+            reason=auth.reason,
+            expires_at=auth.expires_at,
+            access_hours=state.timings.session_ttl_seconds / 3600,
+        )
+    elif kind is CustomerMessage.SESSION_LINK:
+        session = state.sessions[-1]
+        mail.mail_id = f"session-{session.session_id}"
+        mail.session = SessionMail(
+            session_id=session.session_id,
+            request_id=session.request_id,
+            agent=session.agent,
+            expires_at=session.expires_at,
+        )
+    elif kind is CustomerMessage.RESOLUTION:
+        last = state.resolutions[-1]
+        mail.resolution = ResolutionMail(
+            summary=last.summary, methods=last.methods, reopen_until=state.reopen_until
+        )
+    return mail
+
+
+class Answer(Model):
+    """An applied action, kept so that a retry is answered instead of applied again."""
+
+    key: str  # action, acting identity and request id
+    body_sha256: str
+    revision: int
+
+
+class Pending(Model):
+    """Effects not yet delivered when the workflow continues as new."""
+
+    projection: list[ProjectionBatch] = Field(default_factory=list)
+    team: list[TeamNotification] = Field(default_factory=list)
+    customer: list[CustomerMail] = Field(default_factory=list)
+
+
+class CaseInput(Model):
+    """Workflow input. `state` and what follows are set only when continuing as new."""
+
+    case_id: str
+    customer: Customer
+    plan: Plan
+    severity: SeverityAssignment
+    summary: Summary
+    description: Description | None = None
+    affected_services: list[Identifier] = Field(
+        default_factory=list, max_length=MAX_AFFECTED_SERVICES
+    )
+    registered_at: datetime
+    opened_by: str
+    policy: SlaPolicy
+    timings: CaseTimings = Field(default_factory=CaseTimings)
+    state: CaseState | None = None
+    seen_request_ids: list[str] = Field(default_factory=list)  # before answers were kept
+    answers: list[Answer] = Field(default_factory=list)
+    pending: Pending = Field(default_factory=Pending)
+
+
+class ActionResult(Model):
+    """An update's answer: small, so history does not copy the case with every action.
+    The API reads what it shows from the workflow (a query) or the read model."""
+
+    case_id: str
+    revision: int
+    replayed: bool = False  # a retry of an action applied before
+
+
+# --- Inputs of the activities of workflow version 1, kept while such cases run ---
+
+
+class CaseRecord(Model):
+    state: CaseState
+    events: list[CaseEvent]
+
+
+class CustomerNotice(Model):
+    notice_id: str
+    kind: Literal["acknowledgement", "resolution"]
+    state: CaseState
+
+
+class AuthorizationRequestNotice(Model):
+    state: CaseState
+    request_id: str
+    access_hours: float
+
+
+class SessionLinkNotice(Model):
+    state: CaseState
+    session_id: str
