@@ -1,5 +1,8 @@
 """The SLA policy, its calendar and the commitments it gives (workflows/sla.py).
 
+Loading and file errors are in test_sla_policy.py; every deadline pinned to the second,
+the warning clamp and independence from the process's time zone in test_sla_deadlines.py.
+
 The oracles here (holiday dates, working days, business hours) are written out
 independently of the shipped TOML files, so a wrong file fails these tests too.
 """
@@ -14,7 +17,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 import workflows.sla as sla_module
 from workflows.domain import Availability, Plan, Severity
@@ -23,7 +25,6 @@ from workflows.sla import (
     DEFAULT_POLICY_PATH,
     Commitment,
     PolicyCell,
-    PolicyError,
     SlaPolicy,
     attention_from,
     evaluate,
@@ -242,6 +243,13 @@ def test_short_targets_for_test_policies(target: str, delta: timedelta) -> None:
     assert c.warning_at == REG + delta * 0.75
 
 
+def test_target_none_string_means_no_commitment() -> None:
+    cell = PolicyCell.model_validate({"availability": "24/7", "target": "none"})
+    assert cell.target is None
+    assert cell.target_delta is None
+    assert PolicyCell(availability=Availability.ALWAYS, target="next_day").target_delta is None
+
+
 def test_business_hours_cell_with_a_target_counts_business_time() -> None:
     policy = with_cell(Plan.FREE, Severity.B, availability="business_hours", target="2h")
     # Friday 17:00: one hour on Friday, the second on Monday morning.
@@ -272,22 +280,6 @@ def test_business_hours_next_day_is_end_of_next_working_day() -> None:
     assert c.warning_at is not None
     assert c.attention_from < c.warning_at < c.response_due
     assert is_business_time(policy, c.warning_at)
-
-
-def test_cell_threshold_override_moves_the_warning() -> None:
-    policy = with_cell(Plan.PREMIUM, Severity.A, availability="24/7", target="1h")
-    data = policy.model_dump(mode="json")
-    data["cells"]["premium"]["A"]["warning_threshold"] = 0.5
-    c = evaluate(SlaPolicy.model_validate(data), Plan.PREMIUM, Severity.A, REG)
-    assert c.warning_at == madrid(2026, 3, 23, 10, 30)
-
-
-def test_warning_rounds_to_whole_microseconds() -> None:
-    policy = with_cell(Plan.PREMIUM, Severity.A, availability="24/7", target="1s")
-    data = policy.model_dump(mode="json")
-    data["cells"]["premium"]["A"]["warning_threshold"] = 1 / 3
-    c = evaluate(SlaPolicy.model_validate(data), Plan.PREMIUM, Severity.A, REG)
-    assert c.warning_at == REG + timedelta(microseconds=333_333)
 
 
 # --------------------------------------------------------------------------- properties
@@ -384,7 +376,7 @@ def test_business_cell_due_is_in_business_time(registered: datetime) -> None:
     assert c.response_due - c.attention_from >= 4 * H
 
 
-# ------------------------------------------------------------------------------ loading
+# ------------------------------------------------------------------------ shipped files
 
 
 def test_default_policy_loads_the_seed_matrix() -> None:
@@ -401,232 +393,3 @@ def test_default_policy_loads_the_seed_matrix() -> None:
     assert {h.date for h in POLICY.holidays} == HOLIDAYS
     assert all(h.name for h in POLICY.holidays)
     assert POLICY.calendar
-
-
-def test_policy_round_trips_through_json() -> None:
-    assert SlaPolicy.model_validate(POLICY.model_dump(mode="json")) == POLICY
-    again = SlaPolicy.model_validate_json(POLICY.model_dump_json())
-    assert again == POLICY
-    registered = madrid(2026, 12, 7, 19)
-    assert evaluate(again, Plan.FREE, Severity.B, registered) == evaluate(
-        POLICY, Plan.FREE, Severity.B, registered
-    )
-
-
-def test_commitment_round_trips_with_local_offsets() -> None:
-    c = evaluate(POLICY, Plan.ESTANDAR, Severity.C, madrid(2026, 7, 1, 10))
-    dumped = c.model_dump(mode="json")
-    assert dumped["response_due"] == "2026-07-01T14:00:00+02:00"
-    assert Commitment.model_validate(dumped) == c
-
-
-def test_target_none_string_means_no_commitment() -> None:
-    cell = PolicyCell.model_validate({"availability": "24/7", "target": "none"})
-    assert cell.target is None
-    assert cell.target_delta is None
-    assert PolicyCell(availability=Availability.ALWAYS, target="next_day").target_delta is None
-
-
-def test_policy_without_every_cell_is_invalid() -> None:
-    data = POLICY.model_dump(mode="json")
-    del data["cells"]["estandar"]["C"]
-    with pytest.raises(ValidationError, match="estandar/C"):
-        SlaPolicy.model_validate(data)
-
-
-POLICY_TEXT = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
-HOLIDAYS_TEXT = DEFAULT_HOLIDAYS_PATH.read_text(encoding="utf-8")
-
-
-def _replace(text: str, old: str, new: str) -> str:
-    assert old in text, old
-    return text.replace(old, new, 1)
-
-
-BASICO_B = '[cells.basico.B]\navailability = "24/7"\ntarget = "next_day"\n'
-PREMIUM_A = '[cells.premium.A]\navailability = "24/7"\ntarget = "1h"\n'
-
-POLICY_ERRORS = [
-    # id, edit, cell, field, message fragment
-    ("missing-cell", lambda t: _replace(t, BASICO_B, ""), "basico/B", None, "missing"),
-    (
-        "availability",
-        lambda t: _replace(t, BASICO_B, BASICO_B.replace('"24/7"', '"24x7"')),
-        "basico/B",
-        "availability",
-        "'24x7'",
-    ),
-    (
-        "target",
-        lambda t: _replace(t, BASICO_B, BASICO_B.replace('"next_day"', '"3x"')),
-        "basico/B",
-        "target",
-        "cell basico/B, field target: '3x' is not 1h/2h/4h/next_day or <n>s|m|h",
-    ),
-    (
-        "target-zero",
-        lambda t: _replace(t, PREMIUM_A, PREMIUM_A.replace('"1h"', '"0h"')),
-        "premium/A",
-        "target",
-        "'0h'",
-    ),
-    (
-        "cell-threshold",
-        lambda t: _replace(t, PREMIUM_A, PREMIUM_A + "warning_threshold = 1.5\n"),
-        "premium/A",
-        "warning_threshold",
-        "1.5",
-    ),
-    (
-        "cell-threshold-bool",
-        lambda t: _replace(t, PREMIUM_A, PREMIUM_A + "warning_threshold = true\n"),
-        "premium/A",
-        "warning_threshold",
-        "True",
-    ),
-    (
-        "default-threshold",
-        lambda t: _replace(t, "warning_threshold = 0.75", "warning_threshold = 0"),
-        None,
-        "warning_threshold",
-        "between 0 and 1",
-    ),
-    (
-        "typo-field",
-        lambda t: _replace(t, BASICO_B, BASICO_B.replace("target", "tagret")),
-        "basico/B",
-        "tagret",
-        "Extra inputs",
-    ),
-    (
-        "unknown-plan",
-        lambda t: t + '\n[cells.gold.A]\navailability = "24/7"\ntarget = "1h"\n',
-        "gold",
-        None,
-        "plans are free, basico, estandar, premium",
-    ),
-    (
-        "unknown-severity",
-        lambda t: t + '\n[cells.premium.D]\navailability = "24/7"\n',
-        "premium/D",
-        None,
-        "severities A, B, C",
-    ),
-    (
-        "timezone",
-        lambda t: _replace(t, '"Europe/Madrid"', '"Europe/Madird"'),
-        None,
-        "timezone",
-        "'Europe/Madird' is not an IANA time zone",
-    ),
-    (
-        "hours-end",
-        lambda t: _replace(t, 'end = "18:00"', 'end = "08:00"'),
-        None,
-        "business_hours.end",
-        "after start",
-    ),
-    (
-        "weekdays",
-        lambda t: _replace(t, "weekdays = [1, 2, 3, 4, 5]", "weekdays = [0, 1]"),
-        None,
-        "business_hours.weekdays",
-        "ISO weekdays",
-    ),
-    (
-        "toml-syntax",
-        lambda t: _replace(t, BASICO_B, BASICO_B.replace('"next_day"', '"next_day')),
-        None,
-        None,
-        "not valid TOML",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("edit", "cell", "field", "fragment"),
-    [pytest.param(*case[1:], id=case[0]) for case in POLICY_ERRORS],
-)
-def test_bad_policy_file_names_cell_and_field(
-    tmp_path: Path, edit: Any, cell: str | None, field: str | None, fragment: str
-) -> None:
-    path = tmp_path / "sla-policy.toml"
-    path.write_text(edit(POLICY_TEXT), encoding="utf-8")
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    err = info.value
-    assert isinstance(err, ValueError)
-    assert (err.path, err.cell, err.field) == (str(path), cell, field)
-    assert fragment in str(err)
-    assert str(err).startswith(f"{path}: ")
-
-
-def test_bad_target_message_is_exact(tmp_path: Path) -> None:
-    path = tmp_path / "sla-policy.toml"
-    path.write_text(_replace(POLICY_TEXT, BASICO_B, BASICO_B.replace('"next_day"', '"3x"')))
-    with pytest.raises(PolicyError) as info:
-        load_policy(path)
-    assert str(info.value) == (
-        f"{path}: cell basico/B, field target: '3x' is not 1h/2h/4h/next_day or <n>s|m|h"
-    )
-
-
-HOLIDAY_ERRORS = [
-    ("date-string", '"2026-13-01"', "date", "2026-13-01"),
-    ("date-invalid-toml", "2026-02-30", None, "not valid TOML"),
-    ("date-with-time", "2026-01-01T10:00:00", "date", "[[holiday]] #1"),
-]
-
-
-@pytest.mark.parametrize(
-    ("bad_date", "field", "fragment"),
-    [pytest.param(*case[1:], id=case[0]) for case in HOLIDAY_ERRORS],
-)
-def test_bad_holiday_file_names_the_field(
-    tmp_path: Path, bad_date: str, field: str | None, fragment: str
-) -> None:
-    path = tmp_path / "holidays.toml"
-    path.write_text(_replace(HOLIDAYS_TEXT, "date = 2026-01-01", f"date = {bad_date}"))
-    with pytest.raises(PolicyError) as info:
-        load_policy(None, path)
-    assert (info.value.path, info.value.cell, info.value.field) == (str(path), None, field)
-    assert fragment in str(info.value)
-
-
-def test_holiday_file_needs_a_calendar_name_and_names(tmp_path: Path) -> None:
-    path = tmp_path / "holidays.toml"
-    path.write_text(_replace(HOLIDAYS_TEXT, 'calendar = "es-nacional"', ""))
-    with pytest.raises(PolicyError) as info:
-        load_policy(None, path)
-    assert info.value.field == "calendar"
-    path.write_text(_replace(HOLIDAYS_TEXT, 'name = "Año Nuevo"', 'name = ""'))
-    with pytest.raises(PolicyError) as info:
-        load_policy(None, path)
-    assert info.value.field == "name"
-
-
-def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="cannot read") as info:
-        load_policy(tmp_path / "nope.toml")
-    assert info.value.path == str(tmp_path / "nope.toml")
-
-
-def test_custom_holidays_change_the_calendar(tmp_path: Path) -> None:
-    path = tmp_path / "holidays.toml"
-    path.write_text('calendar = "test"\n[[holiday]]\ndate = 2026-11-30\nname = "Fiesta local"\n')
-    policy = load_policy(None, path)
-    assert policy.calendar == "test"
-    assert attention_from(policy, madrid(2026, 11, 27, 19)) == madrid(2026, 12, 1, 9)
-    assert attention_from(policy, madrid(2026, 12, 7, 19)) == madrid(2026, 12, 8, 9)
-
-
-def test_file_default_threshold_applies_unless_a_cell_overrides_it(tmp_path: Path) -> None:
-    text = _replace(POLICY_TEXT, "warning_threshold = 0.75", "warning_threshold = 0.5")
-    text = _replace(text, PREMIUM_A, PREMIUM_A + "warning_threshold = 0.9\n")
-    path = tmp_path / "sla-policy.toml"
-    path.write_text(text, encoding="utf-8")
-    policy = load_policy(path)
-    assert policy.cell(Plan.PREMIUM, Severity.A).warning_threshold == 0.9
-    assert policy.cell(Plan.ESTANDAR, Severity.A).warning_threshold == 0.5
-    c = evaluate(policy, Plan.ESTANDAR, Severity.C, REG)
-    assert c.warning_at == madrid(2026, 3, 23, 12)

@@ -16,7 +16,14 @@ Rules:
   a cell has a target, the target is counted in business time from there, and `next_day`
   means the end of business hours on the next working day.
 - The warning comes after `warning_threshold` of the response window (business time for
-  business_hours cells, so it never fires overnight), rounded to the microsecond.
+  business_hours cells, so it never fires overnight), rounded to the microsecond and kept
+  at least a microsecond inside the window. The policy file's top-level threshold is
+  optional (default 0.75); a cell's own `warning_threshold` overrides it.
+- The holidays file holds `calendar` and `[[holiday]]` tables only. Any other key (a typo
+  such as `[[holidays]]`) or no `[[holiday]]` at all is an error, as TOML would otherwise
+  load it with no holidays; a calendar without holidays says so with `holiday = []`.
+  They (and `holidays`) are errors in the policy file, whose values would be replaced.
+- Nothing reads the process's local zone (no argument-less `astimezone()`, no `now()`).
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ _SHIPPED_TARGETS = "/".join(t.value for t in ResponseTarget)
 # Bounds calendar walks, so a calendar without business days fails instead of looping.
 _MAX_CALENDAR_DAYS = 3660
 _US = timedelta(microseconds=1)
+DEFAULT_WARNING_THRESHOLD = 0.75
+_CALENDAR_KEYS = frozenset({"calendar", "holiday"})
 
 # strict: a TOML `true` must not pass as 1.0 (it would fail later anyway, less clearly).
 Threshold = Annotated[float, Field(strict=True, gt=0, lt=1)]
@@ -106,7 +115,7 @@ class BusinessHours(_Frozen):
 class PolicyCell(_Frozen):
     availability: Availability
     target: str | None = None  # None: "sin compromiso"
-    warning_threshold: Threshold = 0.75
+    warning_threshold: Threshold = DEFAULT_WARNING_THRESHOLD
 
     @field_validator("target", mode="before")
     @classmethod
@@ -312,7 +321,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _cells(raw: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
     """The cell tables, each with the file's default warning threshold filled in."""
-    default = raw.get("warning_threshold", 0.75)
+    default = raw.get("warning_threshold", DEFAULT_WARNING_THRESHOLD)
     if isinstance(default, bool) or not isinstance(default, int | float) or not 0 < default < 1:
         raise PolicyError(
             f"{default!r} is not a number strictly between 0 and 1",
@@ -368,17 +377,20 @@ def load_policy(policy_path: Path | None = None, holidays_path: Path | None = No
     holidays_path = holidays_path or DEFAULT_HOLIDAYS_PATH
     raw = _read_toml(policy_path)
     calendar = _read_toml(holidays_path)
-    unknown = sorted(set(calendar) - {"calendar", "holiday"})
+    unknown = ", ".join(sorted(set(calendar) - _CALENDAR_KEYS))
     if unknown:
-        raise PolicyError(
-            "only `calendar` and [[holiday]] tables belong here",
-            path=holidays_path,
-            field=", ".join(unknown),
-        )
+        why = "unexpected key; only `calendar` and [[holiday]] tables belong here"
+        raise PolicyError(why, path=holidays_path, field=unknown)
+    if "holiday" not in calendar:
+        why = "no [[holiday]] tables; write `holiday = []` for a calendar without holidays"
+        raise PolicyError(why, path=holidays_path, field="holiday")
+    misplaced = ", ".join(sorted(set(raw) & {*_CALENDAR_KEYS, "holidays"}))
+    if misplaced:
+        raise PolicyError("belongs in the holidays file", path=policy_path, field=misplaced)
     data = {key: value for key, value in raw.items() if key != "warning_threshold"}
     data |= {
         "cells": _cells(raw, policy_path),
-        "holidays": calendar.get("holiday", []),
+        "holidays": calendar["holiday"],
         "calendar": calendar.get("calendar"),
     }
     try:
