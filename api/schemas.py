@@ -25,21 +25,24 @@ from workflows.models import (
     check_outcome,
 )
 from workflows.severity import ImpactAssessment
-
-Text = Field(min_length=1, max_length=4000)
+from workflows.text import (
+    MAX_AFFECTED_SERVICES,
+    Description,
+    Identifier,
+    Name,
+    Note,
+    Reason,
+    RequestId,
+    Summary,
+)
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # The acting agent is the authenticated principal; when a client also names one,
     # it must be the same (checked by the router).
-    agent: str | None = Field(default=None, max_length=200)
-    request_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=100,
-        description="Send the same value to retry safely",
-    )
+    agent: Name | None = None
+    request_id: RequestId | None = None
 
 
 class CaseCreate(BaseModel):
@@ -47,11 +50,13 @@ class CaseCreate(BaseModel):
     customer: Customer
     plan: Plan
     severity: Severity | None = None
-    severity_reason: str | None = Field(default=None, max_length=2000)
+    severity_reason: Reason | None = None
     impact: ImpactAssessment | None = None
-    summary: str = Field(min_length=1, max_length=300)
-    description: str | None = Field(default=None, max_length=20000)
-    affected_services: list[str] = Field(default_factory=list, max_length=50)
+    summary: Summary
+    description: Description | None = None
+    affected_services: list[Identifier] = Field(
+        default_factory=list, max_length=MAX_AFFECTED_SERVICES
+    )
 
     @model_validator(mode="after")
     def _one_way_to_grade(self) -> CaseCreate:
@@ -65,7 +70,7 @@ class CaseCreate(BaseModel):
 class ContactIn(Body):
     channel: ContactChannel
     outcome: ContactOutcome
-    note: str | None = Field(default=None, max_length=4000)
+    note: Note | None = None
 
     @model_validator(mode="after")
     def _outcome_fits_channel(self) -> ContactIn:
@@ -75,11 +80,11 @@ class ContactIn(Body):
 
 class ResolveIn(Body):
     methods: list[ResolutionMethod] = Field(min_length=1)
-    summary: str = Text
+    summary: Reason
 
 
 class ReasonIn(Body):
-    reason: str = Text
+    reason: Reason
 
 
 class CloseIn(Body):
@@ -88,22 +93,22 @@ class CloseIn(Body):
 
 class SeverityIn(Body):
     severity: Severity
-    reason: str = Text
+    reason: Reason
 
 
 class PlanIn(Body):
     plan: Plan
-    reason: str = Text
+    reason: Reason
 
 
 class RemoteRequestIn(Body):
-    reason: str = Text
+    reason: Reason
     access: RemoteAccessKind
 
 
 class SessionEndIn(Body):
     outcome: Literal["completed", "incomplete", "failed"]
-    summary: str = Text
+    summary: Reason
 
 
 class SlaOut(BaseModel):
