@@ -19,7 +19,13 @@ from tests.builders import Recorder, act, opened
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState
 from workflows.messages import CustomerMail, ProjectionBatch, TeamNotification
-from workflows.models import ContactChannel, ContactOutcome, LogContact
+from workflows.models import (
+    ContactChannel,
+    ContactOutcome,
+    LogContact,
+    ResolutionMethod,
+    Resolve,
+)
 
 MINUTE = timedelta(minutes=1)
 
@@ -33,6 +39,7 @@ async def skip(env: WorkflowEnvironment, span: timedelta, step: timedelta = MINU
 
 
 REACHED = LogContact(actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED)
+RESOLVED = Resolve(actor="ana", methods=[ResolutionMethod.PHONE], summary="Funciona")
 
 
 @dataclass
@@ -136,12 +143,25 @@ async def test_a_transient_failure_is_retried_until_it_recovers(
     assert "message_undeliverable" not in rec.event_types
 
 
-async def test_a_message_past_its_budget_is_undeliverable_and_the_agents_are_told(
+@dataclass
+class MailDown(Recorder):
+    """The customer's mail server is down for the whole test."""
+
+    @activity.defn(name="send_customer_mail")
+    async def send_customer_mail(self, mail: CustomerMail) -> None:
+        raise RuntimeError("connection refused (the mail server is down)")
+
+
+async def test_messages_past_their_budget_are_undeliverable_and_the_agents_are_told(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    down = Down()
-    async with opened(skipping_env, task_queue, rec=down) as (rec, _, _):
-        await skip(skipping_env, timedelta(hours=25), step=timedelta(minutes=30))  # past the budget
-    failures = [n for n in rec.team if n.kind == "message_undeliverable"]
-    assert failures
-    assert "acknowledgement" in failures[0].message
+    async with opened(skipping_env, task_queue, rec=MailDown()) as (rec, handle, _):
+        await act(handle, CaseWorkflow.log_contact, REACHED)
+        await act(handle, CaseWorkflow.resolve, RESOLVED)  # a second mail, queued behind
+        # Past the 24 h budget of both: it counts from when each was queued, so the
+        # resolution does not get a fresh day once the acknowledgement gives up.
+        await skip(skipping_env, timedelta(hours=25), step=timedelta(minutes=30))
+    failures = [n.message for n in rec.team if n.kind == "message_undeliverable"]
+    assert len(failures) == 2
+    assert "acknowledgement" in failures[0]
+    assert "resolution" in failures[1]

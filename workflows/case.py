@@ -189,11 +189,12 @@ class CaseWorkflow:
                     audience=n.audience,
                     kind=n.kind,
                     message=n.message,
+                    queued_at=now,
                 )
                 for n in fx.notices
             ],
         )
-        mails = [customer_mail(kind, state, str(workflow.uuid4())) for kind in fx.customer]
+        mails = [customer_mail(k, state, str(workflow.uuid4()), now) for k in fx.customer]
         self._lanes.queue(batch, mails)
         workflow.upsert_search_attributes(search_attribute_updates(state))
         workflow.set_current_details(self.details())
@@ -220,26 +221,42 @@ class CaseWorkflow:
 
     # --- Updates ---
 
-    def _answer(self, action: Action, cmd: ActionInput) -> Answer | None:
-        """The earlier answer to this retry, if it is one; refuses a reused request id."""
+    @staticmethod
+    def _request(action: Action, cmd: ActionInput) -> tuple[str, str] | None:
+        """(key, body digest) of a request a client may retry: one key per action,
+        acting identity and request id, so nobody else's id can shadow it."""
         if cmd.request_id is None:
             return None
-        if cmd.request_id in self.input.seen_request_ids:  # applied by version 1
-            return Answer(key="", body_sha256="", revision=self.state_now.revision)
-        key = f"{action.value}:{cmd.actor}:{cmd.request_id}"
         body = cmd.model_dump_json(exclude=_NOT_HASHED)
-        digest = hashlib.sha256(body.encode()).hexdigest()
-        answer = self._answers.get(key)
-        if answer is not None and answer.body_sha256 != digest:
+        key = f"{action.value}:{cmd.actor}:{cmd.request_id}"
+        return key, hashlib.sha256(body.encode()).hexdigest()
+
+    def _earlier(self, action: Action, cmd: ActionInput) -> int | None:
+        """The revision an earlier identical request produced, when `cmd` is its retry;
+        refuses the same request id with a different body."""
+        if cmd.request_id in self.input.seen_request_ids:  # applied by version 1
+            return self.state_now.revision
+        request = self._request(action, cmd)
+        answer = None if request is None else self._answers.get(request[0])
+        if answer is None or request is None:
+            return None
+        if answer.body_sha256 != request[1]:
             raise _refused(
                 f"request_id {cmd.request_id!r} was already used for a different {action.value}",
                 self.state_now,
                 [],
                 REQUEST_ID_REUSED,
             )
-        if answer is None:
-            return Answer(key=key, body_sha256=digest, revision=-1)
-        return answer
+        return answer.revision
+
+    def _remember(self, action: Action, cmd: ActionInput) -> None:
+        request = self._request(action, cmd)
+        if request is None:
+            return
+        key, digest = request
+        self._answers[key] = Answer(key=key, body_sha256=digest, revision=self.state_now.revision)
+        if len(self._answers) > 2 * _ANSWERS_KEPT:
+            self._answers = dict(list(self._answers.items())[-_ANSWERS_KEPT:])
 
     def _check(self, action: Action) -> None:
         state, now = self.state_now, workflow.now()
@@ -254,8 +271,7 @@ class CaseWorkflow:
             raise _refused(
                 "the case is continuing as new; retry", self.state_now, [], CONTINUING_AS_NEW
             )
-        answer = self._answer(action, cmd)
-        if answer is not None and answer.revision >= 0:
+        if self._earlier(action, cmd) is not None:
             return True
         if action is not Action.DECIDE_REMOTE_ACCESS and (
             cmd.actor == SYSTEM or cmd.actor.startswith("cliente:")
@@ -272,19 +288,13 @@ class CaseWorkflow:
             return ActionResult(case_id=self.state_now.case_id, revision=revision)
         if not self.registered:
             await workflow.wait_condition(lambda: self.registered)
-        answer = self._answer(action, cmd)
-        if answer is not None and answer.revision >= 0:
-            return ActionResult(
-                case_id=self.state_now.case_id, revision=answer.revision, replayed=True
-            )
+        earlier = self._earlier(action, cmd)
+        if earlier is not None:
+            return ActionResult(case_id=self.state_now.case_id, revision=earlier, replayed=True)
         # A deadline may have fired since the validator ran (same workflow task).
         self._check(action)
         self._apply(change(workflow.now()))
-        if answer is not None:
-            answer.revision = self.state_now.revision
-            self._answers[answer.key] = answer
-            if len(self._answers) > 2 * _ANSWERS_KEPT:
-                self._answers = dict(list(self._answers.items())[-_ANSWERS_KEPT:])
+        self._remember(action, cmd)
         return self._result()
 
     @workflow.update

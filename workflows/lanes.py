@@ -44,6 +44,7 @@ _MESSAGE_RETRY = RetryPolicy(
     non_retryable_error_types=list(NON_RETRYABLE_TYPES),
 )
 
+_MIN_ATTEMPT = timedelta(seconds=5)
 # Called when a message could not be delivered: (what, why, was it for the customer).
 OnUndeliverable = Callable[[str, str, bool], None]
 # Called when PostgreSQL refused a batch for good: (event types, why).
@@ -175,11 +176,18 @@ class Lanes:
         *,
         to_customer: bool,
     ) -> None:
+        # The budget runs from when the message was queued: behind a stuck message, the
+        # next ones do not each get a fresh day.
+        spent = workflow.now() - arg.queued_at if arg.queued_at else timedelta(0)
+        left = self._budget - spent
+        if left < _MIN_ATTEMPT:
+            self._on_undeliverable(summary, "time budget used up while queued", to_customer)
+            return
         try:
             await workflow.execute_activity_method(
                 activity,
                 arg,
-                schedule_to_close_timeout=self._budget,
+                schedule_to_close_timeout=left,
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=_MESSAGE_RETRY,
                 summary=summary,

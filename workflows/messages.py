@@ -44,6 +44,9 @@ class TeamNotification(Model):
     audience: Literal["agents", "supervisors"]
     kind: str
     message: str
+    # When the workflow queued it: its delivery budget counts from here, not from when
+    # the lane got to it behind other messages.
+    queued_at: datetime | None = None
 
 
 class ProjectionBatch(Model):
@@ -99,9 +102,12 @@ class CustomerMail(Model):
     authorization: AuthorizationMail | None = None
     session: SessionMail | None = None
     resolution: ResolutionMail | None = None
+    queued_at: datetime | None = None  # as for TeamNotification
 
 
-def customer_mail(kind: CustomerMessage, state: CaseState, notice_id: str) -> CustomerMail:
+def customer_mail(
+    kind: CustomerMessage, state: CaseState, notice_id: str, queued_at: datetime | None = None
+) -> CustomerMail:
     """The mail of `kind` about the case as it is now."""
     case = MailCase(
         case_id=state.case_id,
@@ -112,7 +118,9 @@ def customer_mail(kind: CustomerMessage, state: CaseState, notice_id: str) -> Cu
         registered_at=state.registered_at,
         commitment=state.sla.commitment,
     )
-    mail = CustomerMail(mail_id=f"{kind.value}-{notice_id}", kind=kind, case=case)
+    mail = CustomerMail(
+        mail_id=f"{kind.value}-{notice_id}", kind=kind, case=case, queued_at=queued_at
+    )
     if kind is CustomerMessage.AUTHORIZATION_REQUEST:
         auth = state.authorization
         assert auth is not None
