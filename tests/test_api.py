@@ -202,7 +202,13 @@ async def test_health_and_readiness(stack: ApiStack) -> None:
     assert (await stack.http.get("/healthz")).status_code == 200
     r = await stack.http.get("/readyz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ready", "postgresql": "ok", "temporal": "ok"}
+    assert r.json() == {
+        "status": "ready",
+        "postgresql": "ok",
+        "temporal": "ok",
+        "projection": "current",
+        "cases_behind": 0,
+    }
 
 
 async def test_case_list_filters_and_puts_the_most_urgent_first(stack: ApiStack) -> None:
