@@ -1,7 +1,8 @@
 """Failure classes the activities raise, by the name Temporal's retry policy matches.
 
-An error that cannot succeed on retry is raised as a non-retryable `ApplicationError`
-of one of these types, and the workflow records it on the case instead of retrying.
+An error that cannot succeed on retry is raised as an `ApplicationError` of one of these
+types with `non_retryable=True`, and the workflow records it on the case instead of
+retrying.
 """
 
 from __future__ import annotations
@@ -12,5 +13,3 @@ PROJECTION_REJECTED = "ProjectionRejected"
 UNDELIVERABLE = "Undeliverable"
 # The message cannot be built (an address or header the mailer cannot encode).
 UNBUILDABLE = "UnbuildableMessage"
-
-NON_RETRYABLE_TYPES = (PROJECTION_REJECTED, UNDELIVERABLE, UNBUILDABLE)

@@ -100,6 +100,7 @@ class CaseWorkflow:
         self._answers = {a.key: a for a in inp.answers}
         self._closing = False
         self._changed = False
+        self._indexed: dict[str, object] = {}  # search attributes as last upserted
         self._v1 = None if workflow.patched(EFFECT_LANES) else LegacyV1(self)
         self._lanes = Lanes(
             inp.pending,
@@ -196,9 +197,19 @@ class CaseWorkflow:
         )
         mails = [customer_mail(k, state, str(workflow.uuid4()), now) for k in fx.customer]
         self._lanes.queue(batch, mails)
-        workflow.upsert_search_attributes(search_attribute_updates(state))
+        self._index(state)
         workflow.set_current_details(self.details())
         self._changed = True
+
+    def _index(self, state: CaseState) -> None:
+        """Upsert only the search attributes that changed: each upsert is a history
+        event, and most changes (a contact) touch none or one of them."""
+        changed = [
+            u for u in search_attribute_updates(state) if self._indexed.get(u.key.name) != u.value
+        ]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._indexed |= {u.key.name: u.value for u in changed}
 
     def _undeliverable(self, summary: str, reason: str, to_customer: bool) -> None:
         self._apply(tr.message_failed(self.state_now, summary, reason, to_customer))

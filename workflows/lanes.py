@@ -20,7 +20,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import NON_RETRYABLE_TYPES, PROJECTION_REJECTED
+    from activities.errors import PROJECTION_REJECTED
     from activities.messaging import Messaging
     from activities.projection import Projector
     from workflows.messages import CustomerMail, Pending, ProjectionBatch, TeamNotification
@@ -33,15 +33,16 @@ _MAX_BATCH_EVENTS = 100
 # converges within seconds of PostgreSQL's return.
 _PROJECTION_FIRST_TRY = timedelta(seconds=20)
 _PROJECTION_CATCH_UP = timedelta(hours=1)
+# Errors that cannot succeed on retry are raised non-retryable by the activities
+# themselves (`activities.errors`), so the policies need not list them in every
+# scheduled activity's history event.
 _PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=list(NON_RETRYABLE_TYPES),
 )
 _MESSAGE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=list(NON_RETRYABLE_TYPES),
 )
 
 _MIN_ATTEMPT = timedelta(seconds=5)
