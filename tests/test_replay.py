@@ -28,7 +28,8 @@ def _load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(started.get("workflowId", path.stem), raw)
 
 
-def test_every_recorded_path_is_here() -> None:
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_every_recorded_path_is_here(version: str) -> None:
     names = {p.stem for p in HISTORIES}
     for path in (
         "phone",
@@ -43,7 +44,7 @@ def test_every_recorded_path_is_here() -> None:
         "cancelled",
         "continued-as-new-first-run",
     ):
-        assert f"v1-{path}" in names
+        assert f"{version}-{path}" in names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

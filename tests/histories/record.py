@@ -1,10 +1,10 @@
-"""Records one history per path of the case workflow as it was before the effect lanes
-(commit e5ca8c0): `python -m tests.histories.record_v1`.
+"""Records one history per path of the case workflow with the code as it is:
+`python -m tests.histories.record v2` writes `tests/histories/v2-<path>.json`.
 
-These files stand for the cases that were open when the workflow changed. They were
-recorded once with that code and are committed; `tests/test_replay.py` replays every
-file under `tests/histories/` against today's workflow. The script is kept to show how
-they were made; it only runs against the workflow code of that commit.
+Run it before changing what the workflow schedules, and commit the files: they stand
+for the cases open when the change is deployed, and `tests/test_replay.py` replays
+every file under `tests/histories/` against the workflow in CI. The `v1-*` files were
+recorded by this script as it was at commit f281403, with version 1 of the workflow.
 """
 
 from __future__ import annotations
@@ -12,18 +12,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import Recorder, case_input, start, start_dev_server
+from api.workflow_gateway import send_update
+from tests.builders import (
+    CONSENT_SECRET,
+    Recorder,
+    case_input,
+    customer_decision,
+    start,
+    start_dev_server,
+)
 from worker.connect import register_search_attributes
 from worker.dev import BIN
+from workflows import consent
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity
 from workflows.models import (
@@ -33,7 +44,6 @@ from workflows.models import (
     Close,
     ContactChannel,
     ContactOutcome,
-    DecideRemoteAccess,
     EndRemoteSession,
     LogContact,
     RemoteAccessKind,
@@ -54,6 +64,7 @@ EMAIL = LogContact(actor="ana", channel=ContactChannel.EMAIL, outcome=ContactOut
 ASK = RequestRemoteAccess(actor="ana", reason="Revisar Outlook", access=RemoteAccessKind.CONTROL)
 END = EndRemoteSession(actor="ana", outcome="completed", summary="Perfil reparado")
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+WAIT = timedelta(seconds=10)
 
 
 def resolve(*methods: ResolutionMethod) -> Resolve:
@@ -63,18 +74,9 @@ def resolve(*methods: ResolutionMethod) -> Resolve:
 async def decide(handle: Handle, decision: Any) -> None:
     auth = (await handle.query(CaseWorkflow.state)).authorization
     assert auth is not None
-    await handle.execute_update(
-        CaseWorkflow.decide_remote_access,
-        DecideRemoteAccess(
-            actor="cliente:C-42",
-            request_id=f"{auth.request_id}:{decision}",
-            authorization_id=auth.request_id,
-            decision=decision,
-            ip="127.0.0.1",
-            user_agent="recorder",
-            text_shown="Autorizo el acceso remoto.",
-        ),
-    )
+    request_id = f"{auth.request_id}:{decision}"
+    cmd = customer_decision(handle.id, auth.request_id, decision, request_id)
+    await handle.execute_update(CaseWorkflow.decide_remote_access, cmd)
 
 
 async def phone(env: WorkflowEnvironment, h: Handle) -> None:
@@ -184,23 +186,17 @@ SKIPPING: dict[str, tuple[Plan, Severity, Path_]] = {
 }
 
 
-async def save(name: str, handle: Handle, run_id: str | None = None) -> None:
-    history = await handle.fetch_history() if run_id is None else await _run(handle, run_id)
-    path = HERE / f"v1-{name}.json"
+async def save(name: str, client: Client, workflow_id: str, run_id: str | None = None) -> None:
+    history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+    path = HERE / f"{VERSION[0]}-{name}.json"
     path.write_text(json.dumps(history.to_json_dict(), indent=None) + "\n", encoding="utf-8")
     print(f"{path.name}: {len(history.events)} events")
-
-
-async def _run(handle: Handle, run_id: str) -> Any:
-    return await handle._client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
 
 
 async def record_skipping() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=__import__(
-            "temporalio.contrib.pydantic", fromlist=["x"]
-        ).pydantic_data_converter,
+        data_converter=pydantic_data_converter,
     )
     await register_search_attributes(env.client, env.client.namespace)
     try:
@@ -213,7 +209,7 @@ async def record_skipping() -> None:
                 )
                 await drive(env, handle)
                 await env.sleep(timedelta(seconds=5))
-                await save(name, handle)
+                await save(name, env.client, handle.id)
                 with contextlib.suppress(RPCError):  # still open: stop its timers
                     await handle.terminate("recorded")
     finally:
@@ -233,23 +229,31 @@ async def record_continued_as_new() -> None:
             first = (await handle.describe()).run_id
             for i in range(20):
                 cmd = NO_ANSWER.model_copy(update={"request_id": f"call-{i}"})
-                await handle.execute_update(CaseWorkflow.log_contact, cmd)
+                # The API's path: it retries while the workflow continues as new.
+                await send_update(env.client, handle.id, CaseWorkflow.log_contact, cmd, WAIT)
             await asyncio.sleep(1)
-            await save("continued-as-new-first-run", handle, first)
+            await save("continued-as-new-first-run", env.client, handle.id, first)
             latest = env.client.get_workflow_handle(handle.id)
-            await latest.execute_update(CaseWorkflow.log_contact, REACHED)
+            await send_update(env.client, handle.id, CaseWorkflow.log_contact, REACHED, WAIT)
             await asyncio.sleep(1)
-            await save("continued-as-new-second-run", latest)
+            await save("continued-as-new-second-run", env.client, handle.id)
             with contextlib.suppress(RPCError):
                 await latest.terminate("recorded")
     finally:
         await env.shutdown()
 
 
+VERSION = ["v2"]
+
+
 async def main() -> None:
+    consent.configure(CONSENT_SECRET)
     await record_skipping()
     await record_continued_as_new()
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m tests.histories.record <version, e.g. v3>")
+    VERSION[0] = sys.argv[1]
     asyncio.run(main())
