@@ -160,6 +160,36 @@ class CaseStore:
         assert row is not None
         return str(row["case_id"]), str(row["body_sha256"])
 
+    async def customer_link(self, *, table: str, digest: bytes) -> dict[str, Any] | None:
+        """The row of a customer's one-time link (authorization or session) by the
+        SHA-256 of its secret; a plain read, no lock."""
+        query = {
+            "remote_authorizations": "SELECT * FROM remote_authorizations WHERE token_hash = %s",
+            "remote_sessions": "SELECT * FROM remote_sessions WHERE code_hash = %s",
+        }[table]
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(query, (digest,))
+            return await cur.fetchone()
+
+    async def record_decision(
+        self, *, request_id: str, decision: str, ip: str | None, user_agent: str | None
+    ) -> None:
+        """Note the customer's decision beside the link (the case's events hold the
+        consent itself). One statement, no lock: the workflow already decided."""
+        async with self.pool.connection() as conn:
+            if decision == "revoked":
+                await conn.execute(
+                    "UPDATE remote_authorizations SET revoked_at = now() WHERE request_id = %s",
+                    (request_id,),
+                )
+                return
+            await conn.execute(
+                "UPDATE remote_authorizations SET decided_at = now(), decision = %s,"
+                " decided_ip = %s, decided_user_agent = %s"
+                " WHERE request_id = %s AND decided_at IS NULL",
+                (decision, ip, user_agent, request_id),
+            )
+
     async def ping(self) -> None:
         async with self.pool.connection() as conn:
             await conn.execute("SELECT 1")

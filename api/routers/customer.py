@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 
 from activities.mail import format_local
 from activities.messaging import hash_secret
-from api.deps import NowDep, PolicyDep, Services, ServicesDep, SettingsDep, StoreDep, TemporalDep
+from api.deps import NowDep, PolicyDep, Services, ServicesDep, SettingsDep, TemporalDep
 from api.errors import ActionRefused
 from api.pages import gone, page
 from api.workflow_gateway import current_case, send_update
@@ -85,13 +85,7 @@ async def _load(
 ) -> tuple[dict[str, Any], CaseState] | None:
     if not _TOKEN.match(token):
         return None
-    query = {
-        "remote_authorizations": "SELECT * FROM remote_authorizations WHERE token_hash = %s",
-        "remote_sessions": "SELECT * FROM remote_sessions WHERE code_hash = %s",
-    }[table]
-    async with services.store.pool.connection() as conn:
-        cur = await conn.execute(query, (hash_secret(token),))
-        row = await cur.fetchone()
+    row = await services.store.customer_link(table=table, digest=hash_secret(token))
     if row is None:
         return None
     state = await current_case(services, str(row["case_id"]))
@@ -129,7 +123,6 @@ def _authorization_page(
 async def authorizationpage(
     token: str,
     request: Request,
-    store: StoreDep,
     services: ServicesDep,
     policy: PolicyDep,
     now: NowDep,
@@ -142,75 +135,56 @@ async def authorizationpage(
     return _authorization_page(request, row, state, policy.timezone, status)
 
 
+_DONE = {
+    "authorized": "Acceso autorizado. Gracias: el técnico ya puede conectarse.",
+    "rejected": "Ha rechazado el acceso remoto. Le contactaremos por otra vía.",
+    "revoked": "Autorización revocada. El técnico ya no puede acceder a su equipo.",
+}
+_REFUSED = "Esta solicitud ya no admite esa acción."
+
+
 @router.post("/autorizacion/{token}", response_class=HTMLResponse)
 async def authorization_decision(
     token: str,
     request: Request,
-    store: StoreDep,
     services: ServicesDep,
     temporal: TemporalDep,
     policy: PolicyDep,
     now: NowDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
-    timeout = settings.update_timeout
+    """No lock is held while the workflow decides: it is the one authority (its
+    validator checks the request's state), and a double click carries the same request
+    id, so it is answered rather than applied twice. The page then says what the case
+    now records, never what it merely asked for."""
     decision = _DECISIONS.get(await _decision(request) or "")
-    if decision is None or not _TOKEN.match(token):
-        return gone(request, 400 if decision is None else 404)
-    async with store.pool.connection() as conn, conn.transaction():
-        cur = await conn.execute(
-            "SELECT * FROM remote_authorizations WHERE token_hash = %s FOR UPDATE",
-            (hash_secret(token),),
+    if decision is None:
+        return gone(request, 400)
+    found = await _load(services, "remote_authorizations", token)
+    if found is None:
+        return gone(request)
+    row, state = found
+    request_id, tz = row["request_id"], policy.timezone
+    wanted = "authorized" if decision == "revoked" else "pending"
+    if _status(state, request_id, now) != wanted:
+        return _authorization_page(
+            request, row, state, tz, _status(state, request_id, now), _REFUSED, 409
         )
-        row = await cur.fetchone()
-        state = None if row is None else await current_case(services, str(row["case_id"]))
-        if row is None or state is None:
-            return gone(request)
-        status = _status(state, row["request_id"], now)
-        wanted = "authorized" if decision == "revoked" else "pending"
-        if status != wanted or (decision != "revoked" and row["decided_at"] is not None):
-            return _authorization_page(
-                request,
-                row,
-                state,
-                policy.timezone,
-                status,
-                "Esta solicitud ya no admite esa acción.",
-                409,
-            )
-        cmd = _customer_decision(request, state, row["request_id"], decision, row["text_shown"])
-        try:
-            state = await send_update(
-                temporal, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
-            )
-        except ActionRefused:
-            return _authorization_page(
-                request,
-                row,
-                state,
-                policy.timezone,
-                "expired",
-                "Esta solicitud ya no admite esa acción.",
-                409,
-            )
-        if decision == "revoked":
-            await conn.execute(
-                "UPDATE remote_authorizations SET revoked_at = now() WHERE request_id = %s",
-                (row["request_id"],),
-            )
-        else:
-            await conn.execute(
-                "UPDATE remote_authorizations SET decided_at = now(), decision = %s,"
-                " decided_ip = %s, decided_user_agent = %s WHERE request_id = %s",
-                (decision, cmd.ip, cmd.user_agent, row["request_id"]),
-            )
-    messages = {
-        "authorized": "Acceso autorizado. Gracias: el técnico ya puede conectarse.",
-        "rejected": "Ha rechazado el acceso remoto. Le contactaremos por otra vía.",
-        "revoked": "Autorización revocada. El técnico ya no puede acceder a su equipo.",
-    }
-    status = _status(state, row["request_id"], now)
-    return _authorization_page(request, row, state, policy.timezone, status, messages[decision])
+    cmd = _customer_decision(request, state, request_id, decision, row["text_shown"])
+    try:
+        state = await send_update(
+            temporal, state.case_id, CaseWorkflow.decide_remote_access, cmd, settings.update_timeout
+        )
+    except ActionRefused:
+        status = _status(await current_case(services, state.case_id) or state, request_id, now)
+        return _authorization_page(request, row, state, tz, status, _REFUSED, 409)
+    status = _status(state, request_id, now)
+    done = status == decision  # the statuses the page shows use the decisions' words
+    await services.store.record_decision(
+        request_id=request_id, decision=decision, ip=cmd.ip, user_agent=cmd.user_agent
+    )
+    message = _DONE[decision] if done else _REFUSED
+    return _authorization_page(request, row, state, tz, status, message, 200 if done else 409)
 
 
 def _session_page(
@@ -240,7 +214,6 @@ def _session_page(
 async def sessionpage(
     code: str,
     request: Request,
-    store: StoreDep,
     services: ServicesDep,
     policy: PolicyDep,
     now: NowDep,
@@ -258,7 +231,6 @@ async def sessionpage(
 async def session_revoke(
     code: str,
     request: Request,
-    store: StoreDep,
     services: ServicesDep,
     temporal: TemporalDep,
     policy: PolicyDep,
@@ -280,11 +252,13 @@ async def session_revoke(
     state = await send_update(
         temporal, state.case_id, CaseWorkflow.decide_remote_access, cmd, timeout
     )
-    async with store.pool.connection() as conn:
-        await conn.execute(
-            "UPDATE remote_authorizations SET revoked_at = now() WHERE request_id = %s",
-            (row["request_id"],),
+    if _status(state, row["request_id"], now) != "revoked":
+        return _session_page(
+            request, row, state, policy.timezone, "La sesión ya no está activa.", 409
         )
+    await services.store.record_decision(
+        request_id=row["request_id"], decision="revoked", ip=cmd.ip, user_agent=cmd.user_agent
+    )
     return _session_page(
         request, row, state, policy.timezone, "Autorización revocada. La sesión ha terminado."
     )
