@@ -5,16 +5,22 @@ seconds instead of hours, this opens cases and compares when each warning and br
 fired (the workflow's own record, as persisted in PostgreSQL) with when it was due:
 
 1. steady: the worker runs throughout;
-2. outage: the worker stops before the deadlines and comes back after them; lateness is
-   then counted from the worker's return.
+2. worker outage: the worker stops before the deadlines and comes back after them;
+   lateness is then counted from the worker's return;
+3. mail down: the SMTP server is unreachable for the whole phase;
+4. PostgreSQL down: the database is cut off before the cases' deadlines and comes back
+   after them; the firing instants are the workflow's own, read once the read model has
+   caught up (the time that took is printed too).
 
-Targets: median under 1 s late in (1), under 5 s after the worker returns in (2).
+Targets: median under 1 s late in (1), (3) and (4); under 5 s after the worker returns
+in (2). The last line is the figures as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import secrets
 import socket
 import statistics
@@ -33,6 +39,7 @@ from temporalio.worker import Worker
 from activities.db import Pool, make_pool, migrate
 from activities.settings import Settings
 from api.workflow_gateway import open_case
+from tests.faults import cuttable
 from worker.build import build_worker, case_activities
 from worker.dev import BIN, embedded_postgres
 from workflows.domain import Plan, Severity
@@ -105,6 +112,9 @@ async def firings(pool: Pool, ids: list[str]) -> list[Firing]:
     return out
 
 
+FIGURES: dict[str, dict[str, float]] = {}
+
+
 def report(title: str, items: list[Firing], expected: int, since: datetime | None = None) -> None:
     print(f"\n{title}: {len(items)} of {expected} expected firings recorded")
     for kind in ("sla_warning", "sla_breached"):
@@ -116,6 +126,21 @@ def report(title: str, items: list[Firing], expected: int, since: datetime | Non
                 f"  {kind:<13} n={len(late):<4} median {statistics.median(late):6.3f} s"
                 f"   max {max(late):6.3f} s   min {min(late):6.3f} s"
             )
+            FIGURES[f"{title.split('.')[0]}:{kind}"] = {
+                "n": len(late),
+                "median_s": round(statistics.median(late), 3),
+                "max_s": round(max(late), 3),
+            }
+
+
+async def caught_up(pool: Pool, ids: list[str], expected: int, limit: float) -> float:
+    """Seconds until PostgreSQL holds `expected` firings of `ids` (or `limit`)."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if len(await firings(pool, ids)) >= expected:
+            break
+        await asyncio.sleep(0.2)
+    return time.monotonic() - start
 
 
 def free_port() -> int:
@@ -165,9 +190,35 @@ async def run(url: str, folder: Path, count: int) -> None:
                 2 * count,
                 since=back,
             )
+
+            closed = settings.model_copy(update={"smtp_port": free_port()})  # nobody listens
+            mail_down = case_activities(pool, env.client, closed, policy.timezone)
+            async with build_worker(env.client, "bench", mail_down):
+                ids = await open_cases(env.client, "bench", policy, count, "M")
+                await asyncio.sleep(45)
+            report("3. mail server down throughout", await firings(pool, ids), 2 * count)
+
+            await pg_down_phase(env.client, url, settings, policy, count, pool)
     finally:
         await env.shutdown()
         smtp.stop()
+
+
+async def pg_down_phase(
+    client: Client, url: str, settings: Settings, policy: SlaPolicy, count: int, pool: Pool
+) -> None:
+    async with cuttable(url) as db, make_pool(db.url, timeout=1.0) as cut_pool:
+        acts = case_activities(cut_pool, client, settings, policy.timezone)
+        async with build_worker(client, "bench", acts):
+            ids = await open_cases(client, "bench", policy, count, "P")
+            await db.cut()
+            print("PostgreSQL cut off for 45 s, across every warning and deadline")
+            await asyncio.sleep(45)
+            await db.restore()
+            took = await caught_up(pool, ids, 2 * count, 60)
+    print(f"\n4. read model caught up {took:.1f} s after PostgreSQL returned")
+    FIGURES["4:catch_up_s"] = {"s": round(took, 1)}
+    report("4. PostgreSQL down across the deadlines", await firings(pool, ids), 2 * count)
 
 
 if __name__ == "__main__":
@@ -177,3 +228,4 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         Path(tmp).chmod(0o755)  # the embedded PostgreSQL's own user must reach its data
         asyncio.run(run(embedded_postgres(Path(tmp) / "pg"), Path(tmp), cases))
+    print(json.dumps({"benchmark": "sla_timers", "cases_per_phase": cases, **FIGURES}))

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
 T = TypeVar("T")
 _MAX_BATCH_EVENTS = 100
 # A first try that fails within this marks the projection behind (visible to ops and
-# /readyz); the lane then keeps trying with backoff capped at 10 s, so the read model
+# /readyz); the lane then keeps trying with backoff capped at 5 s, so the read model
 # converges within seconds of PostgreSQL's return.
 _PROJECTION_FIRST_TRY = timedelta(seconds=20)
 _PROJECTION_CATCH_UP = timedelta(hours=1)
@@ -38,7 +38,7 @@ _PROJECTION_CATCH_UP = timedelta(hours=1)
 # scheduled activity's history event.
 _PROJECTION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(seconds=10),
+    maximum_interval=timedelta(seconds=5),
 )
 _MESSAGE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -63,6 +63,16 @@ def failure_reason(err: ActivityError) -> str:
 def _rejected(err: ActivityError) -> bool:
     cause = err.cause
     return isinstance(cause, ApplicationError) and cause.type == PROJECTION_REJECTED
+
+
+def _mark_projection(behind: bool) -> None:
+    """Tell ops (and /readyz) when this case's read model falls behind and when it has
+    caught up. The mark survives continue-as-new with the search attributes, so it is
+    read back rather than remembered; a case that never fell behind carries none."""
+    was_behind = workflow.info().typed_search_attributes.get(PROJECTION_STATE) == "behind"
+    if behind != was_behind:
+        value = "behind" if behind else "current"
+        workflow.upsert_search_attributes([PROJECTION_STATE.value_set(value)])
 
 
 class Lanes:
@@ -125,23 +135,18 @@ class Lanes:
 
     async def _project(self, batch: ProjectionBatch) -> None:
         types = [e.type for e in batch.events]
-        try:
-            await self._project_within(batch, _PROJECTION_FIRST_TRY)
-            return
-        except ActivityError as err:
-            if _rejected(err):
-                self._on_rejected(types, failure_reason(err))
-                return
-        workflow.upsert_search_attributes([PROJECTION_STATE.value_set("behind")])
+        budget = _PROJECTION_FIRST_TRY
         while True:
             try:
-                await self._project_within(batch, _PROJECTION_CATCH_UP)
+                await self._project_within(batch, budget)
                 break
             except ActivityError as err:
                 if _rejected(err):
                     self._on_rejected(types, failure_reason(err))
                     break
-        workflow.upsert_search_attributes([PROJECTION_STATE.value_set("current")])
+            _mark_projection(behind=True)
+            budget = _PROJECTION_CATCH_UP
+        _mark_projection(behind=False)
 
     @staticmethod
     async def _project_within(batch: ProjectionBatch, budget: timedelta) -> None:
