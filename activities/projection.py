@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.db import Pool
 from activities.errors import PROJECTION_REJECTED
-from workflows.messages import CaseEvent, CaseRecord, ProjectionBatch, TeamNotification
+from workflows.messages import CaseRecord, ProjectionBatch, event_id
 from workflows.models import CaseState
 
 _UPSERT_CASE = """
@@ -67,9 +67,23 @@ def _row(state: CaseState) -> dict[str, Any]:
     }
 
 
-def _event_row(e: CaseEvent, revision: int) -> tuple[object, ...]:
-    data = Jsonb(e.data, dumps=_dumps)
-    return (e.event_id, e.case_id, e.revision or revision, e.type, e.at, e.actor, data)
+Row = tuple[object, ...]
+
+
+def _rows(batch: ProjectionBatch) -> tuple[list[Row], list[Row]]:
+    """(events, notices) of a batch as table rows, in order."""
+    events: list[Row] = []
+    for c in batch.changes:
+        for i, e in enumerate(c.events):
+            ident = event_id(batch.case_id, c.revision, i)
+            data = Jsonb(e.data, dumps=_dumps)
+            events.append((ident, batch.case_id, c.revision, e.type, c.at, e.actor, data))
+    notices: list[Row] = [
+        (n.notification_id, n.case_id, n.audience, n.kind, n.message)
+        for c in batch.changes
+        for n in c.notices
+    ]
+    return events, notices
 
 
 class Projector:
@@ -82,31 +96,25 @@ class Projector:
         state = await self.client.get_workflow_handle(batch.case_id).query(
             "state", result_type=CaseState
         )
-        await self._write(state, batch.events, batch.notices)
+        await self._write(state, *_rows(batch))
 
     @activity.defn(name="record_case")
     async def record_case(self, record: CaseRecord) -> None:
         """Version 1's projection (the whole state with every change), for its cases."""
-        await self._write(record.state, record.events, [])
+        revision = record.state.revision
+        events: list[Row] = [
+            (e.event_id, e.case_id, revision, e.type, e.at, e.actor, Jsonb(e.data, dumps=_dumps))
+            for e in record.events
+        ]
+        await self._write(record.state, events, [])
 
-    async def _write(
-        self, state: CaseState, events: list[CaseEvent], notices: list[TeamNotification]
-    ) -> None:
+    async def _write(self, state: CaseState, events: list[Row], notices: list[Row]) -> None:
         try:
             async with self.pool.connection() as conn, conn.transaction():
                 await conn.execute(_UPSERT_CASE, _row(state))
                 async with conn.cursor() as cur:
-                    await cur.executemany(
-                        _INSERT_EVENT,
-                        [_event_row(e, state.revision) for e in events],
-                    )
-                    await cur.executemany(
-                        _INSERT_NOTICE,
-                        [
-                            (n.notification_id, n.case_id, n.audience, n.kind, n.message)
-                            for n in notices
-                        ],
-                    )
+                    await cur.executemany(_INSERT_EVENT, events)
+                    await cur.executemany(_INSERT_NOTICE, notices)
         except psycopg.DataError as exc:
             raise ApplicationError(
                 f"PostgreSQL refused the data: {exc.sqlstate} {type(exc).__name__}",

@@ -29,9 +29,9 @@ from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity
 from workflows.messages import (
     ActionResult,
-    CaseEvent,
     CaseInput,
     CustomerMail,
+    EventRecord,
     ProjectionBatch,
     TeamNotification,
 )
@@ -104,8 +104,8 @@ class Recorder:
         return [m.kind.value for m in self.mails]
 
     @property
-    def events(self) -> list[CaseEvent]:
-        return [e for b in self.batches for e in b.events]
+    def events(self) -> list[EventRecord]:
+        return [e for b in self.batches for c in b.changes for e in c.events]
 
     @property
     def event_types(self) -> list[str]:

@@ -19,7 +19,14 @@ from activities.store import CaseStore
 from tests.builders import case_input
 from workflows.case import initial_state
 from workflows.domain import Stage
-from workflows.messages import CaseEvent, CaseRecord, ProjectionBatch, TeamNotification
+from workflows.messages import (
+    CaseRecord,
+    Change,
+    EventRecord,
+    ProjectionBatch,
+    TeamNotification,
+    event_id,
+)
 from workflows.models import CaseState
 
 
@@ -40,16 +47,8 @@ def _state() -> CaseState:
     return state
 
 
-def _event(state: CaseState, type_: str, **data: Any) -> CaseEvent:
-    return CaseEvent(
-        event_id=str(uuid.uuid4()),
-        case_id=state.case_id,
-        type=type_,
-        at=datetime.now(UTC),
-        actor="ana",
-        data=data or {"k": "v"},
-        revision=state.revision,
-    )
+def _event(type_: str, **data: Any) -> EventRecord:
+    return EventRecord(type=type_, actor="ana", data=data or {"k": "v"})
 
 
 class _Workflow:
@@ -71,36 +70,38 @@ def _projector(pool: Pool, state: CaseState) -> Projector:
     return Projector(pool, cast(Client, _Workflow(state)))
 
 
-def _batch(state: CaseState, *events: CaseEvent, notices: int = 0) -> ProjectionBatch:
-    return ProjectionBatch(
-        case_id=state.case_id,
-        events=list(events),
-        notices=[
-            TeamNotification(
-                notification_id=str(uuid.uuid4()),
-                case_id=state.case_id,
-                audience="supervisors",
-                kind="sla_breached",
-                message="vencido",
-            )
-            for _ in range(notices)
-        ],
+def _batch(state: CaseState, *events: EventRecord, notices: int = 0) -> ProjectionBatch:
+    """One change at the state's revision."""
+    notes = [
+        TeamNotification(
+            notification_id=str(uuid.uuid4()),
+            case_id=state.case_id,
+            audience="supervisors",
+            kind="sla_breached",
+            message="vencido",
+        )
+        for _ in range(notices)
+    ]
+    change = Change(
+        revision=state.revision, at=datetime.now(UTC), events=list(events), notices=notes
     )
+    return ProjectionBatch(case_id=state.case_id, changes=[change])
 
 
 async def test_project_then_read_back(store: CaseStore, pool: Pool) -> None:
     state = _state()
-    batch = _batch(state, _event(state, "case_registered"), notices=1)
+    batch = _batch(state, _event("case_registered"), notices=1)
     await _projector(pool, state).project(batch)
     assert await store.get_case(state.case_id) == state
     events = await store.events(state.case_id)
     assert [(e.type, e.revision, e.data) for e in events] == [("case_registered", 1, {"k": "v"})]
+    assert events[0].event_id == event_id(state.case_id, 1, 0)  # stable across retries
     assert [n.kind for n in await store.notifications(state.case_id)] == ["sla_breached"]
 
 
 async def test_a_retried_batch_changes_nothing(store: CaseStore, pool: Pool) -> None:
     state = _state()
-    batch = _batch(state, _event(state, "case_registered"), _event(state, "case_queued"), notices=1)
+    batch = _batch(state, _event("case_registered"), _event("case_queued"), notices=1)
     projector = _projector(pool, state)
     await projector.project(batch)
     await projector.project(batch)  # what an activity retry does
@@ -122,7 +123,7 @@ async def test_an_older_revision_never_overwrites_a_newer_one(store: CaseStore, 
 
 async def test_event_log_is_append_only(pool: Pool) -> None:
     state = _state()
-    await _projector(pool, state).project(_batch(state, _event(state, "case_registered")))
+    await _projector(pool, state).project(_batch(state, _event("case_registered")))
     async with pool.connection() as conn:
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             await conn.execute("DELETE FROM case_events WHERE case_id = %s", (state.case_id,))
@@ -132,7 +133,7 @@ async def test_a_nul_character_cannot_block_the_log(store: CaseStore, pool: Pool
     # Inputs refuse NUL; a value from before that rule is stored, not retried forever.
     state = _state()
     state.summary = "antes\x00después"
-    await _projector(pool, state).project(_batch(state, _event(state, "x", note="a\x00b")))
+    await _projector(pool, state).project(_batch(state, _event("x", note="a\x00b")))
     stored = await store.get_case(state.case_id)
     assert stored is not None
     assert stored.summary == "antes\ufffddespués"

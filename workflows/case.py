@@ -10,7 +10,6 @@ delivery lanes (`workflows.lanes`), which work behind the clock, never in front 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -29,9 +28,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         ActionResult,
         Answer,
-        CaseEvent,
         CaseInput,
-        ProjectionBatch,
+        Change,
+        EventRecord,
         TeamNotification,
         customer_mail,
     )
@@ -53,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.rules import Action, allowed_actions, possible_methods, refusal
     from workflows.search_attributes import search_attribute_updates
     from workflows.sla import evaluate
+    from workflows.timer import DeadlineTimer
 
 ACTION_NOT_ALLOWED = "ActionNotAllowed"
 REQUEST_ID_REUSED = "RequestIdReused"
@@ -101,8 +101,10 @@ class CaseWorkflow:
         self._closing = False
         self._changed = False
         self._indexed: dict[str, object] = {}  # search attributes as last upserted
+        self._timer = DeadlineTimer()
         self._v1 = None if workflow.patched(EFFECT_LANES) else LegacyV1(self)
         self._lanes = Lanes(
+            inp.case_id,
             inp.pending,
             timedelta(seconds=inp.timings.message_budget_seconds),
             self._undeliverable,
@@ -125,6 +127,7 @@ class CaseWorkflow:
             if workflow.info().is_continue_as_new_suggested():
                 await self._continue_as_new()
             await self._wait_for_change_or_deadline()
+        self._timer.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await workflow.wait_condition(lambda: self._lanes.idle)
         self._lanes.stop()
@@ -144,19 +147,11 @@ class CaseWorkflow:
         )
 
     async def _wait_for_change_or_deadline(self) -> None:
-        self._changed = False
         due = pending(self.state_now)
-        if not due:
-            await workflow.wait_condition(lambda: self._changed)
-            return
-        at, label = due[0]
-        left = (at - workflow.now()).total_seconds()
-        if left <= 0:
-            return
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                lambda: self._changed, timeout=left, timeout_summary=label
-            )
+        at, label = due[0] if due else (None, "")
+        self._timer.arm(at, label)
+        self._changed = False
+        await workflow.wait_condition(lambda: self._changed or self._timer.fired)
 
     def _result(self) -> ActionResult:
         return ActionResult(case_id=self.state_now.case_id, revision=self.state_now.revision)
@@ -169,20 +164,10 @@ class CaseWorkflow:
             return
         now, state = workflow.now(), self.state_now
         state.revision += 1
-        batch = ProjectionBatch(
-            case_id=state.case_id,
-            events=[
-                CaseEvent(
-                    event_id=str(workflow.uuid4()),
-                    case_id=state.case_id,
-                    type=e.type,
-                    at=now,
-                    actor=e.actor,
-                    data=e.data,
-                    revision=state.revision,
-                )
-                for e in fx.events
-            ],
+        change = Change(
+            revision=state.revision,
+            at=now,
+            events=[EventRecord(type=e.type, actor=e.actor, data=e.data) for e in fx.events],
             notices=[
                 TeamNotification(
                     notification_id=str(workflow.uuid4()),
@@ -196,7 +181,7 @@ class CaseWorkflow:
             ],
         )
         mails = [customer_mail(k, state, str(workflow.uuid4()), now) for k in fx.customer]
-        self._lanes.queue(batch, mails)
+        self._lanes.queue(change, mails)
         self._index(state)
         workflow.set_current_details(self.details())
         self._changed = True
@@ -231,6 +216,10 @@ class CaseWorkflow:
         return "  \n".join(lines)
 
     # --- Updates ---
+    # Ids drawn with workflow.uuid4() are part of what replay must reproduce: a later
+    # update refers to them (the customer decides on an authorization id). So they are
+    # drawn when the change is applied, as version 1 did, and no draw is added or
+    # removed on a path without a new version marker.
 
     @staticmethod
     def _request(action: Action, cmd: ActionInput) -> tuple[str, str] | None:
@@ -316,9 +305,10 @@ class CaseWorkflow:
 
     @workflow.update
     async def log_contact(self, cmd: LogContact) -> ActionResult:
-        new_id = str(workflow.uuid4())
         return await self._act(
-            Action.CONTACT, cmd, lambda now: tr.log_contact(self.state_now, cmd, now, new_id)
+            Action.CONTACT,
+            cmd,
+            lambda now: tr.log_contact(self.state_now, cmd, now, str(workflow.uuid4())),
         )
 
     @log_contact.validator
@@ -327,11 +317,10 @@ class CaseWorkflow:
 
     @workflow.update
     async def request_remote_access(self, cmd: RequestRemoteAccess) -> ActionResult:
-        new_id = str(workflow.uuid4())
         return await self._act(
             Action.REQUEST_REMOTE_ACCESS,
             cmd,
-            lambda now: tr.request_remote(self.state_now, cmd, now, new_id),
+            lambda now: tr.request_remote(self.state_now, cmd, now, str(workflow.uuid4())),
         )
 
     @request_remote_access.validator
@@ -377,11 +366,10 @@ class CaseWorkflow:
 
     @workflow.update
     async def start_remote_session(self, cmd: StartRemoteSession) -> ActionResult:
-        new_id = str(workflow.uuid4())
         return await self._act(
             Action.START_REMOTE_SESSION,
             cmd,
-            lambda now: tr.start_session(self.state_now, cmd.actor, now, new_id),
+            lambda now: tr.start_session(self.state_now, cmd.actor, now, str(workflow.uuid4())),
         )
 
     @start_remote_session.validator

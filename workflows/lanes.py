@@ -23,7 +23,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.errors import PROJECTION_REJECTED
     from activities.messaging import Messaging
     from activities.projection import Projector
-    from workflows.messages import CustomerMail, Pending, ProjectionBatch, TeamNotification
+    from workflows.messages import (
+        Change,
+        CustomerMail,
+        Pending,
+        ProjectionBatch,
+        TeamNotification,
+    )
     from workflows.search_attributes import PROJECTION_STATE
 
 T = TypeVar("T")
@@ -78,20 +84,22 @@ def _mark_projection(behind: bool) -> None:
 class Lanes:
     def __init__(
         self,
+        case_id: str,
         pending: Pending,
         message_budget: timedelta,
         on_undeliverable: OnUndeliverable,
         on_rejected: OnRejected,
     ) -> None:
+        self.case_id = case_id
         self.pending = pending
         self._budget = message_budget
         self._on_undeliverable = on_undeliverable
         self._on_rejected = on_rejected
         self._tasks: list[asyncio.Task[None]] = []
 
-    def queue(self, batch: ProjectionBatch, mails: list[CustomerMail]) -> None:
-        self.pending.projection.append(batch)
-        self.pending.team.extend(batch.notices)
+    def queue(self, change: Change, mails: list[CustomerMail]) -> None:
+        self.pending.projection.append(change)
+        self.pending.team.extend(change.notices)
         self.pending.customer.extend(mails)
 
     @property
@@ -120,21 +128,16 @@ class Lanes:
     # --- PostgreSQL ---
 
     async def _project_next(self) -> int:
-        batches = self.pending.projection
+        changes = self.pending.projection
         taken, events = 0, 0
-        while taken < len(batches) and (taken == 0 or events < _MAX_BATCH_EVENTS):
-            events += len(batches[taken].events)
+        while taken < len(changes) and (taken == 0 or events < _MAX_BATCH_EVENTS):
+            events += len(changes[taken].events)
             taken += 1
-        merged = ProjectionBatch(
-            case_id=batches[0].case_id,
-            events=[e for b in batches[:taken] for e in b.events],
-            notices=[n for b in batches[:taken] for n in b.notices],
-        )
-        await self._project(merged)
+        await self._project(ProjectionBatch(case_id=self.case_id, changes=changes[:taken]))
         return taken
 
     async def _project(self, batch: ProjectionBatch) -> None:
-        types = [e.type for e in batch.events]
+        types = batch.event_types
         budget = _PROJECTION_FIRST_TRY
         while True:
             try:
@@ -156,7 +159,7 @@ class Lanes:
             schedule_to_close_timeout=budget,
             start_to_close_timeout=timedelta(seconds=15),
             retry_policy=_PROJECTION_RETRY,
-            summary=", ".join(e.type for e in batch.events) or "avisos",
+            summary=", ".join(batch.event_types) or "avisos",
         )
 
     # --- Messages ---
@@ -196,7 +199,8 @@ class Lanes:
                 schedule_to_close_timeout=left,
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=_MESSAGE_RETRY,
-                summary=summary,
+                # No UI summary: the input already says which message it is, and every
+                # byte here is in the case's history.
             )
         except ActivityError as err:
             reason = failure_reason(err)

@@ -5,7 +5,8 @@ at the clock again, under a lock its updates also took. Cases started by it repl
 their history through this code (their history has no `effect-lanes` marker) and keep
 running on it until they end or continue as new; a case that continues as new runs on
 the lanes from then on. `tests/histories/v1-*.json` pin it: do not change what it
-schedules, or in which order.
+schedules, in which order, or how many ids it draws with `workflow.uuid4()` (later
+updates refer to them).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ running histories.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -29,6 +30,8 @@ from workflows.text import MAX_AFFECTED_SERVICES, Description, Identifier, Summa
 
 
 class CaseEvent(Model):
+    """An event as version 1 sent it, id and all (see `Change` for today's shape)."""
+
     event_id: str
     case_id: str
     type: str
@@ -36,6 +39,12 @@ class CaseEvent(Model):
     actor: str
     data: dict[str, Any] = Field(default_factory=dict)
     revision: int = 0  # the case's revision this event produced
+
+
+class EventRecord(Model):
+    type: str
+    actor: str
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 class TeamNotification(Model):
@@ -49,28 +58,51 @@ class TeamNotification(Model):
     queued_at: datetime | None = None
 
 
+class Change(Model):
+    """One revision of a case: what happened at one instant, in order. Its events' ids
+    follow from the case, the revision and their position (`event_id`), so they need
+    not travel with them."""
+
+    revision: int
+    at: datetime
+    events: list[EventRecord] = Field(default_factory=list)
+    notices: list[TeamNotification] = Field(default_factory=list)
+
+
+_EVENT_IDS = uuid.UUID("4f8c2a52-6a0e-4c1b-9a5e-2f3d7c9b1e60")
+
+
+def event_id(case_id: str, revision: int, position: int) -> str:
+    """The stable id of an event: a retried write finds the same one."""
+    return str(uuid.uuid5(_EVENT_IDS, f"{case_id}/{revision}/{position}"))
+
+
 class ProjectionBatch(Model):
-    """New events and notices of one case, in order, for the read model in PostgreSQL.
+    """New changes of one case, in order, for the read model in PostgreSQL.
 
     The case document itself is read by the activity from the workflow (a query), so it
     is not copied into history with every change.
     """
 
     case_id: str
-    events: list[CaseEvent] = Field(default_factory=list)
-    notices: list[TeamNotification] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=list)
+
+    @property
+    def event_types(self) -> list[str]:
+        return [e.type for c in self.changes for e in c.events]
 
 
 class MailCase(Model):
-    """The part of a case that customer mails show."""
+    """The part of a case that customer mails show. Only the acknowledgement states the
+    commitment, so only it carries the fields below `summary`."""
 
     case_id: str
     customer: Customer
     summary: str
-    plan: Plan
-    severity: Severity
-    registered_at: datetime
-    commitment: Commitment
+    plan: Plan | None = None
+    severity: Severity | None = None
+    registered_at: datetime | None = None
+    commitment: Commitment | None = None
 
 
 class AuthorizationMail(Model):
@@ -109,15 +141,10 @@ def customer_mail(
     kind: CustomerMessage, state: CaseState, notice_id: str, queued_at: datetime | None = None
 ) -> CustomerMail:
     """The mail of `kind` about the case as it is now."""
-    case = MailCase(
-        case_id=state.case_id,
-        customer=state.customer,
-        summary=state.summary,
-        plan=state.plan,
-        severity=state.severity,
-        registered_at=state.registered_at,
-        commitment=state.sla.commitment,
-    )
+    case = MailCase(case_id=state.case_id, customer=state.customer, summary=state.summary)
+    if kind is CustomerMessage.ACKNOWLEDGEMENT:
+        case.plan, case.severity = state.plan, state.severity
+        case.registered_at, case.commitment = state.registered_at, state.sla.commitment
     mail = CustomerMail(
         mail_id=f"{kind.value}-{notice_id}", kind=kind, case=case, queued_at=queued_at
     )
@@ -161,7 +188,7 @@ class Answer(Model):
 class Pending(Model):
     """Effects not yet delivered when the workflow continues as new."""
 
-    projection: list[ProjectionBatch] = Field(default_factory=list)
+    projection: list[Change] = Field(default_factory=list)
     team: list[TeamNotification] = Field(default_factory=list)
     customer: list[CustomerMail] = Field(default_factory=list)
 
