@@ -150,17 +150,17 @@ async def api_stack(
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     target = env.client.service_client.config.target_host
-    settings = Settings(
-        temporal_address=target,
-        temporal_task_queue=f"api-{uuid.uuid4()}",
-        database_url=database_url,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        api_keys=KEYS,
-        public_base_url=public_base_url,
-        consent_hmac_secret=CONSENT_SECRET,
-        **settings_overrides,
-    )
+    defaults: dict[str, Any] = {
+        "temporal_address": target,
+        "temporal_task_queue": f"api-{uuid.uuid4()}",
+        "database_url": database_url,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp.port,
+        "api_keys": KEYS,
+        "public_base_url": public_base_url,
+        "consent_hmac_secret": CONSENT_SECRET,
+    }
+    settings = Settings(**(defaults | settings_overrides))
     app = create_app(settings)
     skew = [timedelta(0)]
     try:

@@ -6,16 +6,20 @@ setting, as an operator would tune it), so a few dozen actions are enough.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
 from api.workflow_gateway import send_update
 from tests.builders import Recorder, case_input, start, start_dev_server
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState, Stage
+from workflows.messages import CustomerMail
 from workflows.models import ContactChannel, ContactOutcome, LogContact
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -82,4 +86,41 @@ async def test_a_long_case_continues_as_new_with_its_state(
     assert final.stage is Stage.RESOLUCION_TELEFONICA
     assert final.sla.state is SlaState.MET
     assert final.revision == state.revision
+    assert rec.event_types.count("case_registered") == 1
+
+
+@dataclass
+class MailDownUntilToldOtherwise(Recorder):
+    down: bool = True
+
+    @activity.defn(name="send_customer_mail")
+    async def send_customer_mail(self, mail: CustomerMail) -> None:
+        if self.down:
+            raise RuntimeError("connection refused (the mail server is down)")
+        await super().send_customer_mail(mail)
+
+
+async def test_messages_pending_at_continue_as_new_go_out_from_the_new_run(
+    short_history_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    env = short_history_env
+    rec = MailDownUntilToldOtherwise()
+    async with rec.worker(env.client, task_queue):
+        handle = await start(env.client, task_queue, case_input(registered_at=datetime.now(UTC)))
+        first_run = (await handle.describe()).run_id
+        for i in range(30):  # the acknowledgement waits meanwhile: the mail server is down
+            cmd = LogContact(
+                actor="ana",
+                channel=ContactChannel.PHONE,
+                outcome=ContactOutcome.NO_ANSWER,
+                request_id=f"call-{i}",
+            )
+            await send_update(env.client, handle.id, CaseWorkflow.log_contact, cmd, WAIT)
+        assert (await handle.describe()).run_id != first_run
+        assert rec.customer == []
+        rec.down = False
+        async with asyncio.timeout(30):  # the lane retries every 30 s at most
+            while not rec.customer:  # noqa: ASYNC110 - the recorder is a plain list
+                await asyncio.sleep(0.2)
+    assert rec.customer == ["acknowledgement"]
     assert rec.event_types.count("case_registered") == 1

@@ -1,13 +1,16 @@
-"""PostgreSQL stopped for 30 s across a breach, on the dev server with the real clock.
+"""Outages across a breach, on the dev server with the real clock and the real 1 h
+commitment of a case opened as if the customer had called 59 min 50 s ago.
 
-The breach must still be decided at its instant, visible to ops in Temporal, and the
-supervisors' notice must go out; once PostgreSQL is back the read model must catch up
-with every event exactly once.
+PostgreSQL stopped for 30 s: the breach must still be decided at its instant, visible
+to ops in Temporal, and the supervisors' notice must go out; once PostgreSQL is back the
+read model must catch up with every event exactly once. The mail server down: the
+breach must still be on time in Temporal and in the agents' case list.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -18,13 +21,15 @@ from temporalio.testing import WorkflowEnvironment
 from api.workflow_gateway import open_case
 from tests.builders import case_input
 from tests.faults import CuttableDatabase, cuttable
-from tests.stack import ApiStack, api_stack
+from tests.stack import ApiStack, api_stack, free_port
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState
+from workflows.messages import CaseInput
 from workflows.search_attributes import PROJECTION_STATE
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 OUTAGE = timedelta(seconds=30)
+HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
@@ -38,6 +43,11 @@ async def stack_with_cuttable_db(
         yield stack, db
 
 
+def _due_soon() -> tuple[CaseInput, datetime]:
+    registered = datetime.now(UTC) - timedelta(minutes=59, seconds=50)
+    return case_input(Plan.PREMIUM, Severity.A, registered_at=registered), registered + HOUR
+
+
 async def _breached_in_temporal(env: WorkflowEnvironment, case_id: str) -> bool:
     query = f"SlaState = 'breached' AND WorkflowId = '{case_id}'"
     return (await env.client.count_workflows(query)).count == 1
@@ -47,11 +57,7 @@ async def test_a_breach_while_postgresql_is_down(
     stack_with_cuttable_db: tuple[ApiStack, CuttableDatabase], local_env: WorkflowEnvironment
 ) -> None:
     stack, db = stack_with_cuttable_db
-    # Opened as if the customer had called 59 min 50 s ago: the real 1 h commitment of
-    # premium/A falls due in about 10 s, while PostgreSQL is down.
-    registered = datetime.now(UTC) - timedelta(minutes=59, seconds=50)
-    inp = case_input(Plan.PREMIUM, Severity.A, registered_at=registered)
-    due = registered + timedelta(hours=1)
+    inp, due = _due_soon()  # in about 10 s, while PostgreSQL is down
     await db.cut()
     down_since = datetime.now(UTC)
     opened = await open_case(
@@ -108,3 +114,40 @@ async def test_a_breach_while_postgresql_is_down(
         ).indexed_fields
     ]
     assert marks == [b'"behind"', b'"current"']
+
+
+async def test_a_breach_while_the_mail_server_is_down(
+    local_env: WorkflowEnvironment, migrated_db: str
+) -> None:
+    closed = free_port()  # nothing listens there
+    async with api_stack(local_env, migrated_db, smtp_port=closed) as stack:
+        inp, due = _due_soon()
+        # A customer of its own, so the list shows this case whatever else the database
+        # holds.
+        customer = inp.customer.model_copy(update={"id": f"C-{uuid.uuid4().hex[:12]}"})
+        inp = inp.model_copy(update={"customer": customer})
+        opened = await open_case(
+            local_env.client, stack.settings.temporal_task_queue, inp, timedelta(seconds=20)
+        )
+        assert opened is not None
+        await asyncio.sleep(max((due - datetime.now(UTC)).total_seconds(), 0) + 1)
+        state = await local_env.client.get_workflow_handle_for(CaseWorkflow.run, inp.case_id).query(
+            CaseWorkflow.state
+        )
+        assert state.sla.breached_at is not None
+        assert state.sla.breached_at - due < timedelta(seconds=1)
+        listed: list[str] = []
+        async with asyncio.timeout(5):  # the projection does not wait for mail
+            while inp.case_id not in listed:
+                r = await stack.http.get(
+                    "/cases",
+                    params={"sla_state": "breached", "customer_id": inp.customer.id},
+                    headers=stack.auth("key-ops"),
+                )
+                listed = [c["case_id"] for c in r.json()]
+                await asyncio.sleep(0.2)
+        assert datetime.now(UTC) - due < timedelta(seconds=6)
+        async with asyncio.timeout(10):
+            while not await _breached_in_temporal(local_env, inp.case_id):  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+        assert stack.inbox.messages == []
