@@ -13,8 +13,9 @@ import json
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,14 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "support-cases"
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    # mTLS to the Temporal frontend: a CA file (or none: the system's), and a client
+    # certificate with its key. Any of the first two turns TLS on.
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str = ""
+    # "production" refuses settings that are only fine on a developer's machine.
+    app_env: Literal["development", "production"] = "development"
 
     # Empty means "start an embedded PostgreSQL under DATA_DIR" (dev stack and tests only).
     database_url: str = ""
@@ -89,6 +98,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return json.loads(value) if value.strip() else {}
         return value
+
+    @model_validator(mode="after")
+    def _safe_for_production(self) -> Self:
+        if self.app_env == "production" and not self.public_base_url.startswith("https://"):
+            raise ValueError(
+                "APP_ENV=production needs PUBLIC_BASE_URL to be https://: customers' "
+                "one-time links must not travel in clear"
+            )
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError("set TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE together")
+        return self
 
     @property
     def api_base_url(self) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -9,7 +11,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from activities.settings import Settings
 from workflows.search_attributes import DEFINITIONS
@@ -20,11 +22,29 @@ _TYPES = {
 }
 
 
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """mTLS to the Temporal frontend when a CA or a client certificate is configured."""
+    s = settings
+    if s.temporal_tls_ca_file is None and s.temporal_tls_cert_file is None:
+        return False
+    return TLSConfig(
+        server_root_ca_cert=_read(s.temporal_tls_ca_file),
+        client_cert=_read(s.temporal_tls_cert_file),
+        client_private_key=_read(s.temporal_tls_key_file),
+        domain=s.temporal_tls_server_name or None,
+    )
+
+
+def _read(path: Path | None) -> bytes | None:
+    return None if path is None else path.read_bytes()
+
+
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        tls=tls_config(settings),
     )
 
 
