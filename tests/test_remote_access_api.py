@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from activities.messaging import hash_secret
+from tests.customer import SESSION_LINK, decide, requested, stage, text_of
 from tests.stack import ApiStack, api_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-LINK = re.compile(r"http://testserver(/autorizacion/[A-Za-z0-9_-]+)")
-SESSION_LINK = re.compile(r"http://testserver(/sesion-remota/[A-Za-z0-9_-]+)")
 
 
 @pytest.fixture(scope="module")
@@ -24,51 +21,8 @@ async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterat
         yield s
 
 
-async def _text(stack: ApiStack, case: dict[str, Any], subject: str) -> str:
-    mail = await stack.inbox.wait_for(case["customer"]["email"], subject)
-    part = mail.get_body(preferencelist=("plain",))
-    assert part is not None
-    text: str = part.get_content()
-    return text
-
-
-async def _requested(stack: ApiStack) -> tuple[dict[str, Any], str]:
-    """A case waiting for the customer's authorization, and the path of its link."""
-    case = await stack.open_case()
-    r = await stack.act(case["case_id"], "contacts", {"channel": "email", "outcome": "sent"})
-    assert r.status_code == 200
-    r = await stack.act(
-        case["case_id"],
-        "remote-access/request",
-        {"reason": "Revisar la configuración de Outlook", "access": "control"},
-    )
-    assert r.status_code == 200, r.text
-    assert r.json()["stage"] == "autorizacion_remota"
-    match = LINK.search(await _text(stack, case, "autoriza"))
-    assert match is not None
-    return case, match.group(1)
-
-
-async def _stage(stack: ApiStack, case_id: str) -> str:
-    r = await stack.http.get(f"/cases/{case_id}", headers=stack.auth("key-ops"))
-    stage: str = r.json()["stage"]
-    return stage
-
-
-async def _decide(stack: ApiStack, path: str, decision: str, **headers: str) -> Any:
-    return await stack.http.post(
-        path,
-        content=f"decision={decision}",
-        headers={
-            "content-type": "application/x-www-form-urlencoded",
-            "user-agent": "Firefox/140",
-            **headers,
-        },
-    )
-
-
 async def test_customer_authorizes_and_consent_is_recorded(stack: ApiStack) -> None:
-    case, path = await _requested(stack)
+    case, path = await requested(stack)
     page = await stack.http.get(path)
     assert page.status_code == 200
     assert "Autorizar" in page.text
@@ -77,10 +31,10 @@ async def test_customer_authorizes_and_consent_is_recorded(stack: ApiStack) -> N
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert page.headers["cache-control"] == "no-store"
-    r = await _decide(stack, path, "autorizar")
+    r = await decide(stack, path, "autorizar")
     assert r.status_code == 200
     assert "autorizado" in r.text.lower()
-    assert await _stage(stack, case["case_id"]) == "acceso_remoto"
+    assert await stage(stack, case["case_id"]) == "acceso_remoto"
     events = await stack.projected(case["case_id"])
     consent = next(e for e in events if e["type"] == "remote_access_authorized")
     assert consent["data"]["consent"]["ip"] == "127.0.0.5"
@@ -90,7 +44,7 @@ async def test_customer_authorizes_and_consent_is_recorded(stack: ApiStack) -> N
 
 
 async def test_the_token_is_stored_only_as_a_hash(stack: ApiStack) -> None:
-    case, path = await _requested(stack)
+    case, path = await requested(stack)
     token = path.rsplit("/", 1)[1]
     assert len(token) >= 43  # 256 bits, URL-safe base64
     async with stack.services.store.pool.connection() as conn:
@@ -111,19 +65,19 @@ async def test_the_token_is_stored_only_as_a_hash(stack: ApiStack) -> None:
 
 
 async def test_a_wrong_token_is_refused(stack: ApiStack) -> None:
-    case, path = await _requested(stack)
+    case, path = await requested(stack)
     wrong = path[:-4] + ("AAAA" if not path.endswith("AAAA") else "BBBB")
     assert (await stack.http.get(wrong)).status_code == 404
-    assert (await _decide(stack, wrong, "autorizar")).status_code == 404
-    assert await _stage(stack, case["case_id"]) == "autorizacion_remota"
+    assert (await decide(stack, wrong, "autorizar")).status_code == 404
+    assert await stage(stack, case["case_id"]) == "autorizacion_remota"
 
 
 async def test_a_used_token_cannot_decide_again(stack: ApiStack) -> None:
-    case, path = await _requested(stack)
-    assert (await _decide(stack, path, "rechazar")).status_code == 200
-    assert await _stage(stack, case["case_id"]) == "contacto"
-    assert (await _decide(stack, path, "autorizar")).status_code == 409
-    assert await _stage(stack, case["case_id"]) == "contacto"
+    case, path = await requested(stack)
+    assert (await decide(stack, path, "rechazar")).status_code == 200
+    assert await stage(stack, case["case_id"]) == "contacto"
+    assert (await decide(stack, path, "autorizar")).status_code == 409
+    assert await stage(stack, case["case_id"]) == "contacto"
     await stack.projected(case["case_id"])
     notes = (
         await stack.http.get(
@@ -134,51 +88,51 @@ async def test_a_used_token_cannot_decide_again(stack: ApiStack) -> None:
 
 
 async def test_an_expired_token_is_refused(stack: ApiStack) -> None:
-    case, path = await _requested(stack)
+    case, path = await requested(stack)
     stack.move_clock(timedelta(hours=24, minutes=1))
     try:
         page = await stack.http.get(path)
         assert "Autorizar" not in page.text
-        assert (await _decide(stack, path, "autorizar")).status_code == 409
+        assert (await decide(stack, path, "autorizar")).status_code == 409
     finally:
         stack.move_clock(-timedelta(hours=24, minutes=1))
-    assert await _stage(stack, case["case_id"]) == "autorizacion_remota"
+    assert await stage(stack, case["case_id"]) == "autorizacion_remota"
 
 
 async def test_one_case_token_never_touches_another_case(stack: ApiStack) -> None:
-    first, first_path = await _requested(stack)
-    second, _ = await _requested(stack)
-    assert (await _decide(stack, first_path, "autorizar")).status_code == 200
-    assert await _stage(stack, first["case_id"]) == "acceso_remoto"
-    assert await _stage(stack, second["case_id"]) == "autorizacion_remota"
+    first, first_path = await requested(stack)
+    second, _ = await requested(stack)
+    assert (await decide(stack, first_path, "autorizar")).status_code == 200
+    assert await stage(stack, first["case_id"]) == "acceso_remoto"
+    assert await stage(stack, second["case_id"]) == "autorizacion_remota"
 
 
 async def test_an_agent_key_cannot_authorize(stack: ApiStack) -> None:
-    case, _ = await _requested(stack)
+    case, _ = await requested(stack)
     for key in ("key-ana", "key-sofia"):
-        r = await _decide(stack, f"/autorizacion/{key}", "autorizar", authorization=f"Bearer {key}")
+        r = await decide(stack, f"/autorizacion/{key}", "autorizar", authorization=f"Bearer {key}")
         assert r.status_code == 404
         r = await stack.act(case["case_id"], "remote-access/authorize", {}, key=key)
         assert r.status_code in (404, 405)
-    assert await _stage(stack, case["case_id"]) == "autorizacion_remota"
+    assert await stage(stack, case["case_id"]) == "autorizacion_remota"
 
 
 async def test_session_needs_authorization_and_customer_can_revoke(stack: ApiStack) -> None:
-    case, path = await _requested(stack)
+    case, path = await requested(stack)
     case_id = case["case_id"]
     r = await stack.act(case_id, "remote-session/start")
     assert r.status_code == 409
     assert r.json()["stage"] == "autorizacion_remota"
-    await _decide(stack, path, "autorizar")
+    await decide(stack, path, "autorizar")
     r = await stack.act(case_id, "remote-session/start")
     assert r.status_code == 200, r.text
     assert r.json()["sessions"][-1]["ended_at"] is None
-    match = SESSION_LINK.search(await _text(stack, case, "Sesión"))
+    match = SESSION_LINK.search(await text_of(stack, case, "Sesión"))
     assert match is not None
     session_page = await stack.http.get(match.group(1))
     assert session_page.status_code == 200
     assert "Revocar" in session_page.text
-    r = await _decide(stack, path, "revocar")
+    r = await decide(stack, path, "revocar")
     assert r.status_code == 200
     state = (await stack.http.get(f"/cases/{case_id}", headers=stack.auth("key-ops"))).json()
     assert state["stage"] == "contacto"
@@ -189,9 +143,9 @@ async def test_session_needs_authorization_and_customer_can_revoke(stack: ApiSta
 
 
 async def test_remote_resolution_after_a_session(stack: ApiStack) -> None:
-    case, path = await _requested(stack)
+    case, path = await requested(stack)
     case_id = case["case_id"]
-    await _decide(stack, path, "autorizar")
+    await decide(stack, path, "autorizar")
     assert (await stack.act(case_id, "remote-session/start")).status_code == 200
     r = await stack.act(
         case_id,
@@ -202,4 +156,4 @@ async def test_remote_resolution_after_a_session(stack: ApiStack) -> None:
     r = await stack.act(case_id, "resolve", {"methods": ["remote"], "summary": "Reparado"})
     assert r.status_code == 200, r.text
     assert r.json()["stage"] == "resuelto"
-    assert "Reparado" in await _text(stack, case, "resuelta")
+    assert "Reparado" in await text_of(stack, case, "resuelta")
