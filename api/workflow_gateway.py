@@ -33,7 +33,7 @@ from workflows.case import (
     CaseWorkflow,
 )
 from workflows.messages import ActionResult, CaseInput
-from workflows.models import CaseState
+from workflows.models import ActionInput, CaseState
 from workflows.rules import allowed_actions
 
 log = logging.getLogger(__name__)
@@ -137,17 +137,20 @@ async def current_case(services: Services, case_id: str) -> CaseState | None:
 _RETRY_PAUSE = 0.1
 
 
-def update_id(update: CaseUpdate, cmd: Any) -> str:
-    """Temporal de-duplicates updates by id within a run: a client's retry key, scoped to
-    the action and the acting identity, or a fresh id per HTTP request."""
+def update_id(update: CaseUpdate, cmd: ActionInput) -> str:
+    """Temporal de-duplicates updates by id within a run, answering a repeated id with
+    the first result without asking the workflow. So the id holds the client's retry key
+    scoped to the action and the acting identity, and the body's digest: a retry is
+    answered, and the same key with another body reaches the workflow, which refuses it.
+    Without a key, a fresh id per HTTP request."""
     name = getattr(update, "__name__", "update")
     if cmd.request_id:
-        return f"{name}:{cmd.actor}:{cmd.request_id}"
+        return f"{name}:{cmd.actor}:{cmd.request_id}:{cmd.body_digest()[:16]}"
     return f"{name}:{uuid.uuid4()}"
 
 
 async def send_update(
-    client: Client, case_id: str, update: CaseUpdate, cmd: Any, wait: timedelta
+    client: Client, case_id: str, update: CaseUpdate, cmd: ActionInput, wait: timedelta
 ) -> CaseState:
     """Send an action to the case's workflow and answer with the case as it is after it."""
     handle = client.get_workflow_handle_for(CaseWorkflow.run, case_id)

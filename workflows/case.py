@@ -10,7 +10,6 @@ delivery lanes (`workflows.lanes`), which work behind the clock, never in front 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -61,7 +60,6 @@ CONSENT_NOT_PROVEN = "ConsentNotProven"
 # Cases started before this marker existed run version 1 (`workflows.legacy_v1`).
 EFFECT_LANES = "effect-lanes"
 _ANSWERS_KEPT = 200
-_NOT_HASHED = {"request_id", "ip", "user_agent", "proof"}
 
 
 def _refused(message: str, state: CaseState, allowed: list[str], kind: str) -> ApplicationError:
@@ -227,9 +225,7 @@ class CaseWorkflow:
         acting identity and request id, so nobody else's id can shadow it."""
         if cmd.request_id is None:
             return None
-        body = cmd.model_dump_json(exclude=_NOT_HASHED)
-        key = f"{action.value}:{cmd.actor}:{cmd.request_id}"
-        return key, hashlib.sha256(body.encode()).hexdigest()
+        return f"{action.value}:{cmd.actor}:{cmd.request_id}", cmd.body_digest()
 
     def _earlier(self, action: Action, cmd: ActionInput) -> int | None:
         """The revision an earlier identical request produced, when `cmd` is its retry;

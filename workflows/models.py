@@ -6,6 +6,7 @@ added later without breaking running histories (Temporal serialises them as JSON
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -207,6 +208,12 @@ def check_outcome(channel: ContactChannel, outcome: ContactOutcome) -> None:
 class ActionInput(Model):
     actor: Name
     request_id: RequestId | None = None
+
+    def body_digest(self) -> str:
+        """What a retry must repeat: the body without the retry key and the details a
+        browser may send differently on a second click (address, user agent, proof)."""
+        body = self.model_dump_json(exclude={"request_id", "ip", "user_agent", "proof"})
+        return hashlib.sha256(body.encode()).hexdigest()
 
 
 class LogContact(ActionInput):
