@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     reopen_window_days: float = 5.0
     # How long the API waits for a worker to take an action before answering.
     update_timeout_seconds: float = 15.0
+    # How long an intake's Idempotency-Key answers retries with the case it opened.
+    idempotency_key_ttl_hours: float = 24.0
     # How long a message may keep failing (mail server down) before it is recorded as
     # undeliverable on its case and the agents are told.
     message_budget_hours: float = 24.0
@@ -134,6 +136,10 @@ class Settings(BaseSettings):
                 "for the API and the worker (`make run` makes one in data/)"
             )
         return secret
+
+    @property
+    def idempotency_key_ttl(self) -> timedelta:
+        return timedelta(hours=self.idempotency_key_ttl_hours)
 
     @property
     def reopen_window(self) -> timedelta:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg.rows import class_row
@@ -144,21 +144,36 @@ class CaseStore:
         assert row is not None
         return f"CASE-{int(row['n']):06d}"
 
-    async def claim_intake(self, key: str, case_id: str, body_sha256: str) -> tuple[str, str]:
-        """Bind an Idempotency-Key to a case id; returns the (case_id, body hash) it holds."""
+    async def intake_claim(
+        self, *, principal: str, key: str, ttl: timedelta
+    ) -> tuple[str, str] | None:
+        """The (case id, body digest) an unexpired Idempotency-Key of `principal` holds."""
         async with self.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO intake_requests (idempotency_key, case_id, body_sha256)"
-                " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                (key, case_id, body_sha256),
-            )
             cur = await conn.execute(
-                "SELECT case_id, body_sha256 FROM intake_requests WHERE idempotency_key = %s",
-                (key,),
+                "SELECT case_id, body_sha256 FROM intake_requests WHERE principal = %s"
+                " AND idempotency_key = %s AND created_at > now() - %s",
+                (principal, key, ttl),
             )
             row = await cur.fetchone()
-        assert row is not None
-        return str(row["case_id"]), str(row["body_sha256"])
+        return None if row is None else (str(row["case_id"]), str(row["body_sha256"]))
+
+    async def claim_intake(
+        self, *, principal: str, key: str, case_id: str, body_sha256: str, ttl: timedelta
+    ) -> tuple[str, str]:
+        """Bind a key to a new case (replacing an expired claim); returns what the key
+        holds after, which is another request's when it won a race."""
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO intake_requests (principal, idempotency_key, case_id, body_sha256)"
+                " VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (principal, idempotency_key) DO UPDATE SET"
+                " case_id = EXCLUDED.case_id, body_sha256 = EXCLUDED.body_sha256,"
+                " created_at = now() WHERE intake_requests.created_at <= now() - %s",
+                (principal, key, case_id, body_sha256, ttl),
+            )
+        held = await self.intake_claim(principal=principal, key=key, ttl=ttl)
+        assert held is not None
+        return held
 
     async def customer_link(self, *, table: str, digest: bytes) -> dict[str, Any] | None:
         """The row of a customer's one-time link (authorization or session) by the

@@ -129,6 +129,15 @@ async def test_event_log_is_append_only(pool: Pool) -> None:
             await conn.execute("DELETE FROM case_events WHERE case_id = %s", (state.case_id,))
 
 
+async def test_event_log_refuses_truncate(pool: Pool) -> None:
+    state = _state()
+    await _projector(pool, state).project(_batch(state, _event("case_registered")))
+    # Rolled back whatever happens: were the trigger missing, nothing would be lost.
+    async with pool.connection() as conn, conn.transaction(force_rollback=True):
+        with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+            await conn.execute("TRUNCATE case_events")
+
+
 async def test_a_nul_character_cannot_block_the_log(store: CaseStore, pool: Pool) -> None:
     # Inputs refuse NUL; a value from before that rule is stored, not retried forever.
     state = _state()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -23,7 +21,8 @@ from api.deps import (
     Supervisor,
     TemporalDep,
 )
-from api.errors import ActionRefused, CaseNotFound, Forbidden
+from api.errors import CaseNotFound, Forbidden
+from api.intake import case_id_for, case_input
 from api.schemas import (
     Body,
     CaseCreate,
@@ -38,14 +37,19 @@ from api.schemas import (
     SessionEndIn,
     SeverityIn,
 )
-from api.workflow_gateway import CaseUpdate, case_out, live_state, open_case, send_update
+from api.workflow_gateway import (
+    CaseUpdate,
+    case_out,
+    current_case,
+    live_state,
+    open_case,
+    send_update,
+)
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState, Stage
-from workflows.messages import CaseInput
 from workflows.models import (
     ActionInput,
     Cancel,
-    CaseTimings,
     ChangePlan,
     ChangeSeverity,
     Close,
@@ -54,10 +58,8 @@ from workflows.models import (
     Reopen,
     RequestRemoteAccess,
     Resolve,
-    SeverityAssignment,
     StartRemoteSession,
 )
-from workflows.severity import classify
 
 _errors: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422, 503)
@@ -75,44 +77,16 @@ async def create_case(
     temporal: TemporalDep,
     policy: PolicyDep,
     settings: SettingsDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    services: ServicesDep,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
+    ] = None,
 ) -> CaseOut | JSONResponse:
-    case_id = await store.next_case_id()
-    if idempotency_key is not None:
-        digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-        case_id, held = await store.claim_intake(idempotency_key, case_id, digest)
-        if held != digest:
-            raise ActionRefused("Idempotency-Key was already used for a different case", None, [])
-    if body.impact is not None:
-        decision = classify(body.impact)
-        severity = SeverityAssignment(
-            severity=decision.severity,
-            reason=decision.explanation,
-            rule=decision.rule,
-            impact=body.impact,
-        )
-    else:
-        assert body.severity is not None
-        assert body.severity_reason is not None
-        severity = SeverityAssignment(severity=body.severity, reason=body.severity_reason)
-    inp = CaseInput(
-        case_id=case_id,
-        customer=body.customer,
-        plan=body.plan,
-        severity=severity,
-        summary=body.summary,
-        description=body.description,
-        affected_services=body.affected_services,
-        registered_at=datetime.now(UTC),
-        opened_by=principal.name,
-        policy=policy,
-        timings=CaseTimings(
-            authorization_ttl_seconds=settings.remote_authorization_ttl.total_seconds(),
-            session_ttl_seconds=settings.remote_session_ttl.total_seconds(),
-            reopen_window_seconds=settings.reopen_window.total_seconds(),
-            message_budget_seconds=settings.message_budget_hours * 3600,
-        ),
-    )
+    case_id, seen = await case_id_for(store, settings, principal, idempotency_key, body)
+    if seen and (earlier := await current_case(services, case_id)) is not None:
+        # A retry: the case it opened, whatever became of it since.
+        return case_out(earlier, settings)
+    inp = case_input(body, case_id, principal, policy, settings)
     state = await open_case(temporal, settings.temporal_task_queue, inp, settings.update_timeout)
     if state is None:
         return JSONResponse(
