@@ -69,43 +69,49 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def _for_customer(request: Request) -> bool:
+    return request.url.path.startswith(pages.CUSTOMER_PREFIXES)
+
+
+def _error(request: Request, status: int, body: dict[str, Any], **headers: str) -> Response:
+    """JSON for API clients; for a customer's page, the Spanish page with its security
+    headers, whatever failed."""
+    if not _for_customer(request):
+        return JSONResponse(body, status, headers=headers or None)
+    if status >= 500:
+        return pages.unavailable(request)
+    return pages.gone(request, status)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        if exc.status == 503 and request.url.path.startswith(pages.CUSTOMER_PREFIXES):
-            return pages.unavailable(request)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse({"detail": exc.detail, **exc.extra}, exc.status, headers=headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return _error(request, exc.status, {"detail": exc.detail, **exc.extra}, **headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         fields = ", ".join(e["field"] for e in errors)
-        return JSONResponse({"detail": f"invalid request: {fields}", "errors": errors}, 422)
+        return _error(request, 422, {"detail": f"invalid request: {fields}", "errors": errors})
 
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(PoolTimeout)
-    async def database_down(_: Request, exc: Exception) -> JSONResponse:
+    async def database_down(request: Request, exc: Exception) -> Response:
         log.warning("PostgreSQL unreachable: %s", exc)
-        return JSONResponse(
-            {"detail": "PostgreSQL is unreachable; nothing was changed, retry later"},
-            503,
-            headers={"Retry-After": "5"},
-        )
+        detail = "PostgreSQL is unreachable; nothing was changed, retry later"
+        return _error(request, 503, {"detail": detail}, **{"Retry-After": "5"})
 
     @app.exception_handler(RPCError)
-    async def temporal_error(_: Request, exc: RPCError) -> JSONResponse:
+    async def temporal_error(request: Request, exc: RPCError) -> Response:
         if exc.status in _UNREACHABLE:
             log.warning("Temporal unreachable: %s", exc)
-            return JSONResponse(
-                {"detail": "Temporal is unreachable; retry later"},
-                503,
-                headers={"Retry-After": "5"},
-            )
+            detail = "Temporal is unreachable; retry later"
+            return _error(request, 503, {"detail": detail}, **{"Retry-After": "5"})
         log.error("Temporal error: %s", exc)
-        return JSONResponse({"detail": "internal error"}, 500)
+        return _error(request, 500, {"detail": "internal error"})
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return JSONResponse({"detail": "internal error"}, 500)
+        return _error(request, 500, {"detail": "internal error"})

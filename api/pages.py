@@ -55,8 +55,11 @@ def unavailable(request: Request) -> HTMLResponse:
         "notice.html",
         503,
         title="Servicio no disponible en este momento",
-        message="No hemos podido registrar su respuesta; no se ha cambiado nada. "
-        "Inténtelo de nuevo en unos minutos con el mismo enlace.",
+        # The decision may have reached the case before the failure: never say that
+        # nothing changed, send the customer back to the page, which shows the state.
+        message="No hemos podido confirmar su respuesta en este momento. Puede que ya se "
+        "haya registrado: abra de nuevo el mismo enlace en unos minutos y verá el estado "
+        "de la autorización.",
     )
 
 

@@ -60,6 +60,22 @@ async def test_postgresql_down_is_503(local_env: WorkflowEnvironment) -> None:
         assert r.json()["postgresql"] == "unreachable"
         assert r.json()["temporal"] == "ok"
         assert (await http.get("/healthz")).status_code == 200
+        # The customer's pages stay pages, and do not claim that nothing changed.
+        token = "t" * 43
+        for r in (
+            await http.get(f"/autorizacion/{token}"),
+            await http.post(
+                f"/autorizacion/{token}",
+                content="decision=autorizar",
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            ),
+        ):
+            assert r.status_code == 503
+            assert r.headers["content-type"].startswith("text/html")
+            assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+            assert r.headers["cache-control"] == "no-store"
+            assert "Puede que ya se haya registrado" in r.text
+            assert "no se ha cambiado nada" not in r.text
 
 
 @pytest.fixture(scope="module")
