@@ -7,16 +7,26 @@ Nothing here connects to anything: building a `Settings` only reads the environm
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import re
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from workflows.effects import SYSTEM
+from workflows.text import Name
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,9 +38,58 @@ class Role(StrEnum):
     OPS = "ops"  # reads cases and the SLA policy
 
 
+# A key's name is the actor recorded for what it does (events, `opened_by`): a short
+# handle in a safe alphabet. The system's own actors, "sistema" (timers, lanes) and
+# "cliente:<id>" (the customer's decisions), are never a key's, so nothing done with a key
+# can pass for them. Migration 004 checks the same in the api_keys table.
+KEY_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+CUSTOMER_ACTOR_PREFIX = "cliente:"
+# How settings hold a key: its SHA-256, never the key itself (`python -m api.keys`).
+KEY_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def check_key_name(name: str) -> str:
+    if name == SYSTEM or name.startswith(CUSTOMER_ACTOR_PREFIX):
+        raise ValueError(
+            f"{name!r} is reserved for the system's own actors ({SYSTEM!r}, "
+            f"'{CUSTOMER_ACTOR_PREFIX}…'); choose another name"
+        )
+    if not KEY_NAME.fullmatch(name):
+        raise ValueError(
+            "a key's name is 1 to 64 of a-z 0-9 . _ - and starts with a letter or digit"
+        )
+    return name
+
+
 class ApiPrincipal(BaseModel):
-    name: str = Field(min_length=1)
+    """Whom a key belongs to."""
+
+    name: Annotated[str, AfterValidator(check_key_name)]
+    # The person's name, for people to read (customers included). Settings entries may
+    # leave it out and show the name; `python -m api.keys` and the table require it.
+    display_name: Name = Field(default="", validate_default=False)
     roles: list[Role] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _display_name_defaults_to_name(self) -> Self:
+        self.display_name = self.display_name or self.name
+        return self
+
+
+def refuse_clear_keys(keys: Mapping[str, object], where: str) -> None:
+    """Stop the process when settings hold a key rather than its digest.
+
+    A SystemExit, not a validation error: pydantic's message would quote the input,
+    which is the very key that must not reach a log.
+    """
+    if all(isinstance(k, str) and KEY_DIGEST.fullmatch(k) for k in keys):
+        return
+    raise SystemExit(
+        f"{where} holds an API key in clear (or a malformed digest): settings keep only "
+        'digests, {"sha256:<64 lowercase hex digits>": {"name": ..., "display_name": ..., '
+        '"roles": [...]}}. Turn an existing key into its digest with `python -m api.keys '
+        "digest` (reads the key on stdin), or make keys with `python -m api.keys create`"
+    )
 
 
 class Settings(BaseSettings):
@@ -61,8 +120,11 @@ class Settings(BaseSettings):
     mail_ui_port: int = 8025
     # Base of links sent to customers (authorization page); the API's own URL by default.
     public_base_url: str = ""
-    # JSON object {"<api key>": {"name": "...", "roles": ["agent", ...]}}.
+    # JSON object {"sha256:<hex digest of a key>": {"name": "ana", "display_name":
+    # "Ana García", "roles": ["agent"]}}: digests only, a key in clear stops the process.
+    # Read at start-up; keys in PostgreSQL (`python -m api.keys`) change while it runs.
     api_keys: dict[str, ApiPrincipal] = Field(default_factory=dict)
+    # The same JSON in a file; a file that is set must exist.
     api_keys_file: Path | None = None
 
     data_dir: Path = PROJECT_ROOT / "data"
@@ -98,7 +160,9 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_keys(cls, value: object) -> object:
         if isinstance(value, str):
-            return json.loads(value) if value.strip() else {}
+            value = _json_object(value, "API_KEYS")
+        if isinstance(value, Mapping):
+            refuse_clear_keys(value, "API_KEYS")
         return value
 
     @model_validator(mode="after")
@@ -146,23 +210,28 @@ class Settings(BaseSettings):
         return timedelta(days=self.reopen_window_days)
 
     def principals(self) -> dict[str, ApiPrincipal]:
-        """Keys from `API_KEYS` plus those in `API_KEYS_FILE` (same JSON shape)."""
+        """Digests from `API_KEYS` plus those in `API_KEYS_FILE` (same JSON shape)."""
         keys = dict(self.api_keys)
-        if self.api_keys_file is not None and self.api_keys_file.exists():
-            raw = json.loads(self.api_keys_file.read_text(encoding="utf-8"))
+        if self.api_keys_file is not None:
+            where = f"API_KEYS_FILE ({self.api_keys_file})"
+            try:
+                text = self.api_keys_file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SystemExit(f"{where} cannot be read: {exc.strerror}") from None
+            raw = _json_object(text, where)
+            refuse_clear_keys(raw, where)
             keys.update({k: ApiPrincipal.model_validate(v) for k, v in raw.items()})
         return keys
 
 
-def key_digest(key: str) -> bytes:
-    """Keys are compared by digest so that lookup time does not depend on the key."""
-    return hashlib.sha256(key.encode()).digest()
-
-
-def find_principal(keys: dict[str, ApiPrincipal], presented: str) -> ApiPrincipal | None:
-    wanted = key_digest(presented)
-    found: ApiPrincipal | None = None
-    for key, principal in keys.items():
-        if hmac.compare_digest(key_digest(key), wanted):
-            found = principal
-    return found
+def _json_object(text: str, where: str) -> dict[str, object]:
+    """A JSON object of keys; an error names the setting, never quotes what it holds."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise SystemExit(f"{where} is not a JSON object of API key digests")
+    return value

@@ -11,8 +11,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from activities.settings import ApiPrincipal, Role, Settings, find_principal
+from activities.settings import ApiPrincipal, Role, Settings
 from activities.store import CaseStore
+from api.auth import KeyRing
 from api.errors import Forbidden, Unauthenticated, Unavailable
 from workflows.sla import SlaPolicy
 
@@ -24,11 +25,16 @@ class Services:
     settings: Settings
     store: CaseStore
     policy: SlaPolicy
+    # Keys from settings (digests, fixed at start-up); `keys` adds PostgreSQL's.
     principals: dict[str, ApiPrincipal]
     temporal: Client | None = None
     temporal_connect: Callable[[], Coroutine[Any, Any, Client]] | None = None
     # The API's notion of "now" for customer links; tests move it instead of sleeping.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    keys: KeyRing = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyRing(self.principals, self.store.pool)
 
 
 def _services(request: Request) -> Services:
@@ -65,16 +71,18 @@ def _policy(services: Annotated[Services, Depends(_services)]) -> SlaPolicy:
 _bearer = HTTPBearer(auto_error=False, description="API key of a user of the service")
 
 
-def _principal(
+async def _principal(
     services: Annotated[Services, Depends(_services)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> ApiPrincipal:
     if credentials is None:
         raise Unauthenticated("missing API key (Authorization: Bearer <key>)")
-    principal = find_principal(services.principals, credentials.credentials)
-    if principal is None:
+    check = await services.keys.find(credentials.credentials)
+    if check.revoked:
+        raise Unauthenticated("this API key was revoked")
+    if check.principal is None:
         raise Unauthenticated("unknown API key")
-    return principal
+    return check.principal
 
 
 ServicesDep = Annotated[Services, Depends(_services)]
@@ -101,4 +109,9 @@ def require(*roles: Role) -> Any:
 ContactCenter = Annotated[ApiPrincipal, require(Role.CONTACT_CENTER, Role.SUPERVISOR)]
 Agent = Annotated[ApiPrincipal, require(Role.AGENT, Role.SUPERVISOR)]
 Supervisor = Annotated[ApiPrincipal, require(Role.SUPERVISOR)]
+# Any role. A route that hands out cases keeps to what `api.auth` lets the caller read:
+# a contact center reads only the cases it opened.
 Reader = Annotated[ApiPrincipal, require(*Role)]
+# Whoever reads every case: the event log and the team's notices carry customers'
+# consent records and the agents' notes, which a contact center does not need.
+TeamReader = Annotated[ApiPrincipal, require(Role.AGENT, Role.SUPERVISOR, Role.OPS)]

@@ -24,16 +24,32 @@ from temporalio.testing import WorkflowEnvironment
 from activities.db import make_pool
 from activities.settings import ApiPrincipal, Role, Settings
 from api.deps import Services
+from api.keys import settings_digest
 from api.main import create_app
 from tests.builders import CONSENT_SECRET
 from worker.build import build_worker, case_activities
 from workflows.sla import load_policy
 
+# The tests' keys by role, as clients present them; settings hold only their digests.
+KEY_OF_ROLE = {
+    Role.CONTACT_CENTER: "key-centralita",
+    Role.AGENT: "key-ana",
+    Role.SUPERVISOR: "key-sofia",
+    Role.OPS: "key-ops",
+}
 KEYS = {
-    "key-centralita": ApiPrincipal(name="centralita", roles=[Role.CONTACT_CENTER]),
-    "key-ana": ApiPrincipal(name="ana", roles=[Role.AGENT]),
-    "key-sofia": ApiPrincipal(name="sofia", roles=[Role.SUPERVISOR]),
-    "key-ops": ApiPrincipal(name="ops", roles=[Role.OPS]),
+    settings_digest("key-centralita"): ApiPrincipal(
+        name="centralita", display_name="Centralita", roles=[Role.CONTACT_CENTER]
+    ),
+    settings_digest("key-ana"): ApiPrincipal(
+        name="ana", display_name="Ana García", roles=[Role.AGENT]
+    ),
+    settings_digest("key-sofia"): ApiPrincipal(
+        name="sofia", display_name="Sofía Martín", roles=[Role.SUPERVISOR]
+    ),
+    settings_digest("key-ops"): ApiPrincipal(
+        name="ops", display_name="Operaciones", roles=[Role.OPS]
+    ),
 }
 
 

@@ -25,8 +25,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
 from activities.db import migrate
-from activities.settings import Settings
+from activities.settings import KEY_DIGEST, ApiPrincipal, Role, Settings
+from api import keys as api_keys
 from workflows.search_attributes import DEFINITIONS
 
 log = logging.getLogger("dev")
@@ -91,24 +95,59 @@ def embedded_postgres(folder: Path) -> str:
     return uri
 
 
-def api_keys(path: Path) -> dict[str, dict[str, Any]]:
-    """Keys for each role, made once per data folder so a restart keeps them."""
-    if path.exists():
-        keys: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-        return keys
-    people = {
-        "centralita": ["contact_center"],
-        "agente": ["agent"],
-        "supervisora": ["supervisor"],
-        "operaciones": ["ops"],
-    }
-    keys = {
-        f"dev-{name}-{secrets.token_urlsafe(18)}": {"name": name, "roles": roles}
-        for name, roles in people.items()
-    }
-    path.write_text(json.dumps(keys, indent=2), encoding="utf-8")
-    path.chmod(0o600)
-    return keys
+# One key per role, made on the first run and printed then: only digests are kept.
+DEV_KEYS = (
+    ApiPrincipal(name="centralita", display_name="Centralita", roles=[Role.CONTACT_CENTER]),
+    ApiPrincipal(name="agente", display_name="Marta Ruiz", roles=[Role.AGENT]),
+    ApiPrincipal(name="supervisora", display_name="Sofía Martín", roles=[Role.SUPERVISOR]),
+    ApiPrincipal(name="operaciones", display_name="Operaciones", roles=[Role.OPS]),
+)
+
+
+async def dev_keys(database_url: str) -> list[tuple[ApiPrincipal, str]]:
+    """On the first run (no key in the table yet), one key per role, stored as digests;
+    the keys, to print once. Nothing on later runs: the keys cannot be printed again."""
+    async with await AsyncConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        cur = await conn.execute("SELECT EXISTS (SELECT FROM api_keys) AS made")
+        row = await cur.fetchone()
+        if row is None or row["made"]:
+            return []
+        return [(p, await api_keys.create(conn, p)) for p in DEV_KEYS]
+
+
+def forget_clear_keys(path: Path) -> bool:
+    """Earlier versions kept the dev keys in clear in data/api-keys.json: remove that
+    file (whether it still holds any key in clear is all that is read of it)."""
+    try:
+        held = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(held, dict) or all(KEY_DIGEST.fullmatch(str(k)) for k in held):
+        return False
+    path.unlink()
+    return True
+
+
+def keys_banner(made: list[tuple[ApiPrincipal, str]], settings: Settings) -> list[str]:
+    python = Path(sys.executable)
+    if python.is_relative_to(Path.cwd()):
+        python = python.relative_to(Path.cwd())
+    env = "" if "DATA_DIR" not in os.environ else f"DATA_DIR={settings.data_dir} "
+    command = f"{env}{python} -m api.keys"
+    if made:
+        lines = ["  API keys, shown only now (only their SHA-256 digests are stored):"]
+        lines += [f"    {p.roles[0]:<15} {p.name:<12} {key}" for p, key in made]
+    elif settings.api_keys or settings.api_keys_file:
+        return ["  API keys: those of API_KEYS / API_KEYS_FILE"]
+    else:
+        lines = ["  API keys were shown on the first run; only their digests are kept."]
+    return [
+        *lines,
+        f'  A new key:  {command} create --name ana --display-name "Ana García" --role agent',
+        "              (and `revoke --name ana`, `list`)",
+    ]
 
 
 def dev_secret(path: Path) -> str:
@@ -151,11 +190,7 @@ class Stack:
         data = s.data_dir.resolve()
         data.mkdir(parents=True, exist_ok=True)
         database_url = s.database_url or embedded_postgres(data / "postgres")
-        keys_file = data / "api-keys.json"
-        keys = api_keys(keys_file) if not s.api_keys and s.api_keys_file is None else {}
         self.env |= {"DATABASE_URL": database_url, "DATA_DIR": str(data)}
-        if keys:
-            self.env["API_KEYS_FILE"] = str(keys_file)
         if not s.consent_hmac_secret.get_secret_value():
             self.env["CONSENT_HMAC_SECRET"] = dev_secret(data / "consent-secret")
 
@@ -182,6 +217,10 @@ class Stack:
         wait_for_port(host, port, 60, temporal)
         applied = asyncio.run(migrate(database_url))
         log.info("migrations applied: %s", ", ".join(applied) or "none needed")
+        if s.api_keys_file is None and forget_clear_keys(data / "api-keys.json"):
+            log.warning("removed data/api-keys.json: it held API keys in clear (an old version)")
+        configured = s.api_keys or s.api_keys_file
+        made = [] if configured else asyncio.run(dev_keys(database_url))
         self.spawn("worker", [sys.executable, "-m", "worker"])
         api = self.spawn(
             "api",
@@ -197,9 +236,9 @@ class Stack:
             ],
         )
         wait_for_port(s.api_host, s.api_port, 60, api)
-        self.announce(keys, keys_file)
+        self.announce(made)
 
-    def announce(self, keys: dict[str, dict[str, Any]], keys_file: Path) -> None:
+    def announce(self, made: list[tuple[ApiPrincipal, str]]) -> None:
         s = self.settings
         lines = [
             "",
@@ -209,9 +248,7 @@ class Stack:
         ]
         if "SMTP_HOST" not in os.environ:
             lines.append(f"  Mail catcher http://127.0.0.1:{s.mail_ui_port}")
-        if keys:
-            lines.append(f"  API keys ({keys_file}):")
-            lines += [f"    {v['roles'][0]:<15} {k}" for k, v in keys.items()]
+        lines += keys_banner(made, s)
         lines.append("Press Ctrl-C to stop.")
         print("\n".join(lines), flush=True)
 

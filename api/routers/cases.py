@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from activities.settings import ApiPrincipal
 from activities.store import CaseFilter, CaseSummary, StoredEvent, StoredNotification
+from api.auth import as_seen_by, may_read, readable_cases
 from api.deps import (
     Agent,
     ContactCenter,
@@ -19,6 +20,7 @@ from api.deps import (
     SettingsDep,
     StoreDep,
     Supervisor,
+    TeamReader,
     TemporalDep,
 )
 from api.errors import CaseNotFound, Forbidden
@@ -103,7 +105,7 @@ async def create_case(
 
 @router.get("", response_model=list[CaseSummary])
 async def list_cases(
-    _: Reader,
+    who: Reader,
     store: StoreDep,
     stage: Stage | None = None,
     sla_state: SlaState | None = None,
@@ -114,12 +116,14 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     after: Annotated[str | None, Query(description="last case_id of the previous page")] = None,
 ) -> list[CaseSummary]:
-    """Cases, most urgent first (earliest response deadline; none last)."""
+    """Cases, most urgent first (earliest response deadline; none last); a contact
+    center's list holds only the cases it opened."""
 
     def value(v: StrEnum | None) -> str | None:
         return None if v is None else v.value
 
-    return await store.list_cases(
+    return await readable_cases(
+        store,
         CaseFilter(
             stage=value(stage),
             sla_state=value(sla_state),
@@ -129,27 +133,33 @@ async def list_cases(
             queued=queued,
             limit=limit,
             after=after,
-        )
+        ),
+        who,
     )
 
 
 @router.get("/{case_id}", response_model=CaseOut)
 async def get_case(
-    case_id: CaseId, _: Reader, store: StoreDep, settings: SettingsDep, services: ServicesDep
+    case_id: CaseId, who: Reader, store: StoreDep, settings: SettingsDep, services: ServicesDep
 ) -> CaseOut:
     """The case as its workflow holds it now; from PostgreSQL's read model (which may lag,
-    `source` says so) when Temporal cannot answer."""
+    `source` says so) when Temporal cannot answer. A contact center gets only a case it
+    opened (another is 404, as if unknown), without customers' IP addresses and browsers."""
     state = await live_state(services, case_id)
     if state is not None:
-        return case_out(state, settings, source="workflow")
-    stored = await store.get_case(case_id)
-    if stored is None:
+        case = case_out(state, settings, source="workflow")
+    else:
+        stored = await store.get_case(case_id)
+        if stored is None:
+            raise CaseNotFound(case_id)
+        case = case_out(stored, settings, source="postgresql")
+    if not may_read(who, case.opened_by):
         raise CaseNotFound(case_id)
-    return case_out(stored, settings, source="postgresql")
+    return as_seen_by(who, case)
 
 
 @router.get("/{case_id}/events", response_model=list[StoredEvent])
-async def case_events(case_id: CaseId, _: Reader, store: StoreDep) -> list[StoredEvent]:
+async def case_events(case_id: CaseId, _: TeamReader, store: StoreDep) -> list[StoredEvent]:
     events = await store.events(case_id)
     if not events:
         raise CaseNotFound(case_id)
@@ -158,7 +168,7 @@ async def case_events(case_id: CaseId, _: Reader, store: StoreDep) -> list[Store
 
 @router.get("/{case_id}/notifications", response_model=list[StoredNotification])
 async def case_notifications(
-    case_id: CaseId, _: Reader, store: StoreDep
+    case_id: CaseId, _: TeamReader, store: StoreDep
 ) -> list[StoredNotification]:
     if await store.get_case(case_id) is None:
         raise CaseNotFound(case_id)

@@ -1,0 +1,176 @@
+"""Who is calling, and what of the cases they may read.
+
+A presented key is found by its SHA-256: first among the digests settings hold
+(`API_KEYS`, `API_KEYS_FILE`, read at start-up), then in PostgreSQL's `api_keys`, where
+`python -m api.keys` adds and revokes keys while the API runs. An answer from the table
+is remembered for `FRESH_SECONDS`, so a revocation is refused by every API process
+within that time without a query per request. Only while PostgreSQL cannot be reached
+is an older answer used (up to `STALE_SECONDS`), so that agents keep working cases
+through an outage, as the rest of the API does; a key never seen before gets 503 then.
+After a failed query the table is left alone for `FRESH_SECONDS`, so that a known key
+does not wait for the pool's timeout on every request of the outage.
+
+Reads: agents, supervisors and ops read every case. A contact center reads only the
+cases it opened, without the customers' IP addresses and browsers in the consent
+records, and neither the event log nor the team's notices (which hold the same
+consents and the agents' notes).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import psycopg
+from psycopg_pool import PoolTimeout
+
+from activities.db import Pool
+from activities.settings import ApiPrincipal, Role
+from activities.store import CaseFilter, CaseStore, CaseSummary
+from api import keys
+from api.schemas import CaseOut
+
+log = logging.getLogger(__name__)
+
+FRESH_SECONDS = 3.0
+STALE_SECONDS = 15 * 60.0
+# Wrong keys are remembered too (a client retrying one costs no query); the memory
+# they take is bounded by forgetting everything past this many.
+MAX_REMEMBERED = 10_000
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    principal: ApiPrincipal | None  # None: unknown or revoked
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class _Answer:
+    check: KeyCheck
+    at: float  # monotonic time of the query
+
+
+class KeyRing:
+    def __init__(
+        self,
+        configured: Mapping[str, ApiPrincipal],
+        pool: Pool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._configured = [
+            (bytes.fromhex(d.removeprefix("sha256:")), p) for d, p in configured.items()
+        ]
+        self._pool = pool
+        self._clock = clock
+        self._answers: dict[bytes, _Answer] = {}
+        self._unreachable_until = float("-inf")
+
+    async def find(self, presented: str) -> KeyCheck:
+        wanted = keys.digest(presented)
+        # Every configured digest is compared, in constant time, so the time taken
+        # says nothing about which one (or how much of one) matched.
+        found: ApiPrincipal | None = None
+        for known, principal in self._configured:
+            if hmac.compare_digest(known, wanted):
+                found = principal
+        if found is not None:
+            return KeyCheck(found)
+        now = self._clock()
+        earlier = self._answers.get(wanted)
+        if earlier is not None and now - earlier.at < FRESH_SECONDS:
+            return earlier.check
+        stale = earlier if earlier is not None and now - earlier.at < STALE_SECONDS else None
+        if stale is not None and now < self._unreachable_until:
+            return stale.check
+        try:
+            check = await self._query(wanted)
+        except (psycopg.OperationalError, PoolTimeout):
+            self._unreachable_until = self._clock() + FRESH_SECONDS
+            if stale is not None:
+                log.warning("PostgreSQL unreachable: API key checked %.0f s ago", now - stale.at)
+                return stale.check
+            raise  # answered 503 (api.errors): the key can be neither accepted nor refused
+        if len(self._answers) >= MAX_REMEMBERED:
+            self._answers.clear()
+        self._answers[wanted] = _Answer(check, now)
+        return check
+
+    async def _query(self, wanted: bytes) -> KeyCheck:
+        async with self._pool.connection() as conn:
+            row = await keys.lookup(conn, wanted)
+        # The index found the row by digest; a leak of that lookup's timing is about
+        # the digest, which reveals nothing of a key. The final check is constant-time.
+        if row is None or not hmac.compare_digest(row[0], wanted):
+            return KeyCheck(None)
+        stored = row[1]
+        if stored.revoked_at is not None:
+            return KeyCheck(None, revoked=True)
+        return KeyCheck(stored.principal)
+
+
+_READ_EVERY_CASE = frozenset({Role.AGENT, Role.SUPERVISOR, Role.OPS})
+
+
+def reads_every_case(principal: ApiPrincipal) -> bool:
+    return not _READ_EVERY_CASE.isdisjoint(principal.roles)
+
+
+def may_read(principal: ApiPrincipal, opened_by: str) -> bool:
+    return reads_every_case(principal) or opened_by == principal.name
+
+
+def as_seen_by(principal: ApiPrincipal, case: CaseOut) -> CaseOut:
+    """The case without what `principal` may not see: a contact center gets the
+    decisions on remote access (when, which, the text shown) but not the customer's IP
+    address or browser."""
+    if reads_every_case(principal):
+        return case
+    authorizations = [
+        a.model_copy(
+            update={
+                "consents": [
+                    c.model_copy(update={"ip": None, "user_agent": None}) for c in a.consents
+                ]
+            }
+        )
+        for a in case.authorizations
+    ]
+    return case.model_copy(update={"authorizations": authorizations})
+
+
+# Rows the store is asked for at a time while keeping a contact center's own cases.
+_PAGE = 500
+
+
+async def readable_cases(
+    store: CaseStore, wanted: CaseFilter, principal: ApiPrincipal
+) -> list[CaseSummary]:
+    """The case list `principal` may read, in the store's order and with its filters.
+
+    A contact center's list keeps the cases it opened: the store's list is read in pages
+    (so `after` keeps meaning the last case the client saw) and each page is checked
+    against who opened its cases, until the page is full or the list ends.
+    """
+    if reads_every_case(principal):
+        return await store.list_cases(wanted)
+    found: list[CaseSummary] = []
+    page_filter = wanted.model_copy(update={"limit": _PAGE})
+    while len(found) < wanted.limit:
+        page = await store.list_cases(page_filter)
+        if not page:
+            break
+        async with store.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT case_id FROM cases WHERE case_id = ANY(%s) AND doc->>'opened_by' = %s",
+                ([c.case_id for c in page], principal.name),
+            )
+            own = {row["case_id"] for row in await cur.fetchall()}
+        found += [c for c in page if c.case_id in own]
+        if len(page) < _PAGE:
+            break
+        page_filter = page_filter.model_copy(update={"after": page[-1].case_id})
+    return found[: wanted.limit]
