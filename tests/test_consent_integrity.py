@@ -3,6 +3,7 @@ directly, or a request id chosen to collide with the customer's."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -123,3 +124,17 @@ async def test_a_retry_is_answered_and_a_reused_id_with_another_body_is_refused(
     r = await stack.act(case_id, "cancel", {"reason": "duplicado", "request_id": "call-1"})
     assert r.status_code == 200, r.text
     assert r.json()["stage"] == "cancelado"
+
+
+async def test_a_used_link_replayed_40_times_at_once_does_not_hold_up_agents(
+    stack: ApiStack,
+) -> None:
+    case, path = await requested(stack)
+    case_id = case["case_id"]
+    assert (await decide(stack, path, "rechazar")).status_code == 200
+    replays = [decide(stack, path, "autorizar") for _ in range(40)]
+    agent_read = stack.http.get(f"/cases/{case_id}", headers=stack.auth("key-ana"))
+    *answers, read = await asyncio.gather(*replays, agent_read)
+    assert read.status_code == 200
+    assert read.json()["authorizations"][-1]["status"] == "rejected"
+    assert {a.status_code for a in answers} == {409}

@@ -36,6 +36,18 @@ async def short_history_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+async def unanswered_calls(env: WorkflowEnvironment, case_id: str, count: int) -> None:
+    """Enough actions for the server to suggest continue-as-new, by the API's path."""
+    for i in range(count):
+        cmd = LogContact(
+            actor="ana",
+            channel=ContactChannel.PHONE,
+            outcome=ContactOutcome.NO_ANSWER,
+            request_id=f"call-{i}",
+        )
+        await send_update(env.client, case_id, CaseWorkflow.log_contact, cmd, WAIT)
+
+
 async def test_a_long_case_continues_as_new_with_its_state(
     short_history_env: WorkflowEnvironment, task_queue: str
 ) -> None:
@@ -44,19 +56,7 @@ async def test_a_long_case_continues_as_new_with_its_state(
     async with rec.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, case_input(registered_at=datetime.now(UTC)))
         first_run = (await handle.describe()).run_id
-        for i in range(30):
-            await send_update(
-                env.client,
-                handle.id,
-                CaseWorkflow.log_contact,
-                LogContact(
-                    actor="ana",
-                    channel=ContactChannel.PHONE,
-                    outcome=ContactOutcome.NO_ANSWER,
-                    request_id=f"call-{i}",
-                ),
-                WAIT,
-            )
+        await unanswered_calls(env, handle.id, 30)
         reached = LogContact(
             actor="ana",
             channel=ContactChannel.PHONE,
@@ -108,14 +108,8 @@ async def test_messages_pending_at_continue_as_new_go_out_from_the_new_run(
     async with rec.worker(env.client, task_queue):
         handle = await start(env.client, task_queue, case_input(registered_at=datetime.now(UTC)))
         first_run = (await handle.describe()).run_id
-        for i in range(30):  # the acknowledgement waits meanwhile: the mail server is down
-            cmd = LogContact(
-                actor="ana",
-                channel=ContactChannel.PHONE,
-                outcome=ContactOutcome.NO_ANSWER,
-                request_id=f"call-{i}",
-            )
-            await send_update(env.client, handle.id, CaseWorkflow.log_contact, cmd, WAIT)
+        # The acknowledgement waits meanwhile: the mail server is down.
+        await unanswered_calls(env, handle.id, 30)
         assert (await handle.describe()).run_id != first_run
         assert rec.customer == []
         rec.down = False
