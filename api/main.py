@@ -10,15 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from activities.db import make_pool
 from activities.settings import Settings
 from activities.store import CaseStore
 from api import errors, limits, logging_filters
 from api.deps import Services
-from api.routers import cases, customer, health, sla
+from api.routers import cases, customer, health, history, reports, sla
 from worker.connect import connect
 from workflows import consent
 from workflows.sla import load_policy
@@ -52,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="amger:pro — casos de soporte técnico",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by _offline_docs, from local files
+        redoc_url=None,
         description="Every support case runs as a durable Temporal workflow. "
         "Authenticate with `Authorization: Bearer <API key>`.",
     )
@@ -65,9 +72,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # uvicorn imports this after configuring its logging: tokens in paths stay out of it.
     logging_filters.install()
-    for module in (health, cases, sla, customer):
+    for module in (health, cases, history, sla, reports, customer):
         app.include_router(module.router)
+    _offline_docs(app)
     return app
+
+
+# Swagger UI and ReDoc as files of the fastapi-offline wheel: FastAPI's own pages load
+# them from a CDN, which leaves /docs blank on a machine without internet.
+DOCS_ASSETS = "/docs-assets"
+_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
+
+
+def _offline_docs(app: FastAPI) -> None:
+    app.mount(DOCS_ASSETS, StaticFiles(directory=_ASSETS_DIR), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            # No badge from the online validator: it would call swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} — ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 app = create_app()

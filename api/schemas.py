@@ -5,10 +5,10 @@ Request models forbid unknown fields so a typo is a 422 naming it, not a silent 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from workflows.domain import Availability, Plan, Severity, SlaState, Stage
 from workflows.models import (
@@ -172,3 +172,93 @@ class EvaluateOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+# --- Reports and case history. Every instant they give is UTC, written with `Z`. ---
+
+
+def _in_utc(value: datetime) -> datetime:
+    # One convention, whatever zone the value was recorded in (the SLA's are in the
+    # policy's, PostgreSQL's in the session's), so clients can also compare them as text.
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
+
+
+class SlaFigures(BaseModel):
+    opened: int = Field(description="cases registered in the period")
+    committed: int = Field(description="cases with a first-response commitment")
+    met: int
+    breached: int
+    pending: int = Field(description="committed, not answered yet, deadline not reached")
+    not_committed: int
+    responded: int = Field(description="cases with a first response: the times' sample")
+    first_response_median_seconds: float | None = Field(
+        description="from registration; business time in business_hours cells"
+    )
+    first_response_p90_seconds: float | None = Field(
+        description="90th percentile, linear interpolation between closest ranks"
+    )
+
+
+class SlaReportCell(SlaFigures):
+    policy_version: str = Field(description="the version the cases were opened under")
+    plan: Plan
+    severity: Severity
+    availability: Availability | None
+    target: str | None
+
+
+class SlaReportOut(BaseModel):
+    # `from` is a Python keyword: the field is `from_`, named `from` in JSON.
+    model_config = ConfigDict(populate_by_name=True)
+    from_: UtcDatetime = Field(alias="from")
+    to: UtcDatetime
+    timezone: str = Field(description="the zone of the business hours")
+    active_policy_version: str
+    policy_versions: list[str] = Field(description="versions of the cases counted")
+    cells: list[SlaReportCell]
+    totals: SlaFigures
+
+
+class CommitmentOut(BaseModel):
+    policy_version: str
+    availability: Availability
+    target: str | None
+    committed: bool
+    attention_from: UtcDatetime
+    response_due: UtcDatetime | None
+    warning_at: UtcDatetime | None
+
+
+class HistorySide(BaseModel):
+    """One side of a change: only what the change touched is set."""
+
+    stage: Stage | None = None
+    plan: Plan | None = None
+    severity: Severity | None = None
+    commitment: CommitmentOut | None = None
+
+
+class HistoryChange(BaseModel):
+    before: HistorySide
+    after: HistorySide
+
+
+class HistoryEntry(BaseModel):
+    seq: int = Field(description="the entry's place in the case's log")
+    revision: int = Field(description="the case revision the change produced")
+    at: UtcDatetime
+    actor: str = Field(description="who: a user, `sistema`, or `cliente:<customer id>`")
+    type: str
+    label: str = Field(description="the type, in Spanish")
+    summary: str = Field(description="what happened, in Spanish")
+    change: HistoryChange | None = Field(description="before and after, for changes")
+    data: dict[str, Any] = Field(description="the event as recorded, instants in UTC")
+
+
+class HistoryOut(BaseModel):
+    case_id: str
+    temporal_ui_url: str
+    entries: list[HistoryEntry]

@@ -1,0 +1,200 @@
+"""The SLA compliance report: the seed's plan × severity table, read from the cases.
+
+Counts come from PostgreSQL's read model (`cases.doc`, written by the projection) in one
+statement, so every figure of a report comes from the same snapshot. Times to first
+response are measured here rather than in SQL because business-hours cells count
+business time, which needs the policy's calendar (`workflows.sla`).
+
+A case counts under what it records: the policy version, availability, target and SLA
+state of its own commitment (pinned when it opened, recomputed under that same policy
+when its plan or severity changed), in the cell of its current plan and severity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from math import floor
+from typing import Any
+
+from activities.db import Pool
+from workflows.domain import Availability, Plan, Severity
+
+# The calendar's own arithmetic, so that the report and the deadlines agree on what a
+# business hour is; it is private to workflows/sla.py, which this module does not own.
+from workflows.sla import SlaPolicy, _business_between
+
+# Both arrays are aggregated with the same filter and order, so they pair up element by
+# element: (registered_at, responded_at) of each case that has had its first response.
+_CELLS = """
+WITH counted AS (
+    SELECT plan, severity, sla_state, registered_at,
+           doc->'sla'->'commitment'->>'policy_version' AS policy_version,
+           doc->'sla'->'commitment'->>'availability' AS availability,
+           doc->'sla'->'commitment'->>'target' AS target,
+           (doc->'sla'->'commitment'->>'committed')::boolean AS committed,
+           (doc->'sla'->>'responded_at')::timestamptz AS responded_at,
+           case_id
+    FROM cases
+    WHERE registered_at >= %(start)s AND registered_at < %(end)s
+)
+SELECT policy_version, plan, severity,
+       min(availability) AS availability,
+       min(target) AS target,
+       count(*) AS opened,
+       count(*) FILTER (WHERE committed) AS committed,
+       count(*) FILTER (WHERE sla_state = 'met') AS met,
+       count(*) FILTER (WHERE sla_state = 'breached') AS breached,
+       count(*) FILTER (WHERE sla_state = 'pending') AS pending,
+       count(*) FILTER (WHERE sla_state = 'not_committed') AS not_committed,
+       coalesce(array_agg(registered_at ORDER BY case_id)
+                FILTER (WHERE responded_at IS NOT NULL), '{}') AS registered,
+       coalesce(array_agg(responded_at ORDER BY case_id)
+                FILTER (WHERE responded_at IS NOT NULL), '{}') AS responded
+FROM counted
+GROUP BY policy_version, plan, severity
+"""
+
+
+def percentile(values: list[timedelta], q: float) -> timedelta | None:
+    """Linear interpolation between closest ranks (PostgreSQL's percentile_cont)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class Figures:
+    """What the report says about a set of cases."""
+
+    opened: int = 0
+    committed: int = 0
+    met: int = 0
+    breached: int = 0
+    pending: int = 0
+    not_committed: int = 0
+    response_times: list[timedelta] = field(default_factory=list)
+
+    @property
+    def responded(self) -> int:
+        return len(self.response_times)
+
+    @property
+    def median(self) -> timedelta | None:
+        return percentile(self.response_times, 0.5)
+
+    @property
+    def p90(self) -> timedelta | None:
+        return percentile(self.response_times, 0.9)
+
+    def add(self, other: Figures) -> None:
+        self.opened += other.opened
+        self.committed += other.committed
+        self.met += other.met
+        self.breached += other.breached
+        self.pending += other.pending
+        self.not_committed += other.not_committed
+        self.response_times += other.response_times
+
+
+@dataclass(kw_only=True)
+class Cell(Figures):
+    policy_version: str
+    plan: Plan
+    severity: Severity
+    availability: Availability | None
+    target: str | None
+
+
+@dataclass
+class SlaReport:
+    start: datetime
+    end: datetime
+    timezone: str
+    active_version: str
+    policy_versions: list[str]
+    cells: list[Cell]
+    totals: Figures
+
+
+def _response_time(
+    policy: SlaPolicy, availability: Availability | None, registered: datetime, answered: datetime
+) -> timedelta:
+    if availability is Availability.BUSINESS_HOURS:
+        # From registration, not attention_from: the business time before the first
+        # business instant is zero, so both give the same figure.
+        return _business_between(policy, registered, answered)
+    return answered - registered
+
+
+def _cell(policy: SlaPolicy, row: dict[str, Any]) -> Cell:
+    availability = None if row["availability"] is None else Availability(row["availability"])
+    return Cell(
+        policy_version=row["policy_version"],
+        plan=Plan(row["plan"]),
+        severity=Severity(row["severity"]),
+        availability=availability,
+        target=row["target"],
+        opened=row["opened"],
+        committed=row["committed"],
+        met=row["met"],
+        breached=row["breached"],
+        pending=row["pending"],
+        not_committed=row["not_committed"],
+        response_times=[
+            _response_time(policy, availability, registered, answered)
+            for registered, answered in zip(row["registered"], row["responded"], strict=True)
+        ],
+    )
+
+
+def _grid(policy: SlaPolicy, found: dict[tuple[str, Plan, Severity], Cell]) -> list[Cell]:
+    """Every cell of the active policy (the seed's whole table, zeros included), then the
+    cells of other versions that have cases, each version's in the matrix's order."""
+    for plan in Plan:
+        for severity in Severity:
+            key = (policy.version, plan, severity)
+            if key not in found:
+                cell = policy.cell(plan, severity)
+                found[key] = Cell(
+                    policy_version=policy.version,
+                    plan=plan,
+                    severity=severity,
+                    availability=cell.availability,
+                    target=cell.target,
+                )
+    plans, severities = list(Plan), list(Severity)
+    return sorted(
+        found.values(),
+        key=lambda c: (
+            c.policy_version != policy.version,
+            c.policy_version,
+            plans.index(c.plan),
+            severities.index(c.severity),
+        ),
+    )
+
+
+async def sla_report(pool: Pool, policy: SlaPolicy, start: datetime, end: datetime) -> SlaReport:
+    """The cases registered in [start, end), cell by cell. Business time is counted with
+    the active policy's calendar (the only one the API holds)."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(_CELLS, {"start": start, "end": end})
+        rows = await cur.fetchall()
+    found = {(c.policy_version, c.plan, c.severity): c for c in (_cell(policy, r) for r in rows)}
+    totals = Figures()
+    for cell in found.values():
+        totals.add(cell)
+    return SlaReport(
+        start=start,
+        end=end,
+        timezone=policy.timezone,
+        active_version=policy.version,
+        policy_versions=sorted({c.policy_version for c in found.values()}),
+        cells=_grid(policy, found),
+        totals=totals,
+    )
