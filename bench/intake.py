@@ -22,6 +22,7 @@ import uvicorn
 
 from activities.db import make_pool, migrate
 from activities.settings import ApiPrincipal, Role, Settings
+from api.keys import settings_digest
 from api.main import create_app
 from bench.sla_timers import Sink, free_port
 from worker.build import build_worker, case_activities
@@ -60,7 +61,11 @@ async def run(url: str, temporal_port: int, seconds: float, clients: int) -> Non
         temporal_address=f"127.0.0.1:{temporal_port}",
         api_port=api_port,
         smtp_port=smtp.port,
-        api_keys={KEY: ApiPrincipal(name="bench", roles=[Role.CONTACT_CENTER])},
+        api_keys={
+            settings_digest(KEY): ApiPrincipal(
+                name="bench", display_name="Bench", roles=[Role.CONTACT_CENTER]
+            )
+        },
     )
     client = await connect(settings)
     server = uvicorn.Server(

@@ -86,6 +86,7 @@ async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterat
 
 async def test_temporal_down_is_503_and_reads_still_work(stack: ApiStack, migrated_db: str) -> None:
     case = await stack.open_case()
+    await stack.projected(case["case_id"])  # what a Temporal-less API can read
     settings = Settings(
         consent_hmac_secret=CONSENT_SECRET,
         database_url=migrated_db,

@@ -86,8 +86,8 @@ async def create_case(
 ) -> CaseOut | JSONResponse:
     case_id, seen = await case_id_for(store, settings, principal, idempotency_key, body)
     if seen and (earlier := await current_case(services, case_id)) is not None:
-        # A retry: the case it opened, whatever became of it since.
-        return case_out(earlier, settings)
+        # A retry: the case it opened, whatever became of it since, as the caller may see it.
+        return as_seen_by(principal, case_out(earlier, settings))
     inp = case_input(body, case_id, principal, policy, settings)
     state = await open_case(temporal, settings.temporal_task_queue, inp, settings.update_timeout)
     if state is None:
@@ -100,7 +100,7 @@ async def create_case(
             status.HTTP_202_ACCEPTED,
             headers={"Location": f"/cases/{case_id}"},
         )
-    return case_out(state, settings)
+    return as_seen_by(principal, case_out(state, settings))
 
 
 @router.get("", response_model=list[CaseSummary])
