@@ -11,11 +11,15 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from activities.mail import Mailer
+from activities.messaging import Messaging
 from tests.builders import CONSENT
-from tests.customer import decide, requested, stage
+from tests.customer import LINK, decide, requested, stage
 from tests.stack import ApiStack, api_stack
 from workflows import consent
 from workflows.case import CONSENT_NOT_PROVEN, CaseWorkflow
+from workflows.effects import CustomerMessage
+from workflows.messages import customer_mail
 from workflows.models import DecideRemoteAccess
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -138,3 +142,28 @@ async def test_a_used_link_replayed_40_times_at_once_does_not_hold_up_agents(
     assert read.status_code == 200
     assert read.json()["authorizations"][-1]["status"] == "rejected"
     assert {a.status_code for a in answers} == {409}
+
+
+async def test_a_resent_authorization_mail_keeps_the_first_link_working(
+    stack: ApiStack, local_env: WorkflowEnvironment
+) -> None:
+    case, path = await requested(stack)
+    case_id = case["case_id"]
+    state = await local_env.client.get_workflow_handle_for(CaseWorkflow.run, case_id).query(
+        CaseWorkflow.state
+    )
+    mail = customer_mail(CustomerMessage.AUTHORIZATION_REQUEST, state, "resend")
+    async with stack.services.store.pool.connection() as conn:
+        # What a crash between the SMTP hand-off and its record leaves: no record.
+        await conn.execute("DELETE FROM outbound_emails WHERE message_id = %s", (mail.mail_id,))
+    messaging = Messaging(
+        stack.services.store.pool, Mailer(stack.settings), stack.settings, "Europe/Madrid"
+    )
+    await messaging.send_customer_mail(mail)  # the activity's retry
+    mails = [m for m in stack.inbox.to(case["customer"]["email"]) if "autoriza" in m["Subject"]]
+    assert len(mails) == 2
+    found = [LINK.search(str(m.get_body(preferencelist=("plain",)))) for m in mails]
+    assert {f.group(1) for f in found if f is not None} == {path}
+    assert all(found)
+    assert (await stack.http.get(path)).status_code == 200
+    assert (await decide(stack, path, "autorizar")).status_code == 200
