@@ -22,7 +22,7 @@ from workflows.domain import Availability, Plan, Severity
 
 # The calendar's own arithmetic, so that the report and the deadlines agree on what a
 # business hour is; it is private to workflows/sla.py, which this module does not own.
-from workflows.sla import SlaPolicy, _business_between
+from workflows.sla import SlaPolicy, business_between
 
 # Both arrays are aggregated with the same filter and order, so they pair up element by
 # element: (registered_at, responded_at) of each case that has had its first response.
@@ -127,7 +127,7 @@ def _response_time(
     if availability is Availability.BUSINESS_HOURS:
         # From registration, not attention_from: the business time before the first
         # business instant is zero, so both give the same figure.
-        return _business_between(policy, registered, answered)
+        return business_between(policy, registered, answered)
     return answered - registered
 
 

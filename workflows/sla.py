@@ -236,7 +236,8 @@ def _add_business(policy: SlaPolicy, start: datetime, amount: timedelta) -> date
     raise AssertionError("unreachable: _intervals raises when it runs out")
 
 
-def _business_between(policy: SlaPolicy, start: datetime, stop: datetime) -> timedelta:
+def business_between(policy: SlaPolicy, start: datetime, stop: datetime) -> timedelta:
+    """Business time between two instants (the SLA report measures responses with it)."""
     total = timedelta()
     for begin, end in _intervals(policy, start):
         if begin >= stop:
@@ -291,7 +292,7 @@ def evaluate(
     due = _due(policy, cell, attention, business)
     warning: datetime | None = None
     if due is not None and business:
-        share = _fraction(_business_between(policy, attention, due), cell.warning_threshold)
+        share = _fraction(business_between(policy, attention, due), cell.warning_threshold)
         warning = _add_business(policy, attention, share)
     elif due is not None:
         warning = registered + _fraction(due - registered, cell.warning_threshold)
