@@ -177,6 +177,11 @@ class Settings(BaseSettings):
             raise ValueError("set TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE together")
         return self
 
+    def temporal_case_url(self, case_id: str) -> str:
+        """The case's page in the Temporal UI: its history, for ops and agents."""
+        base = self.temporal_ui_url.rstrip("/")
+        return f"{base}/namespaces/{self.temporal_namespace}/workflows/{case_id}"
+
     @property
     def api_base_url(self) -> str:
         return self.public_base_url.rstrip("/") or f"http://{self.api_host}:{self.api_port}"

@@ -45,10 +45,6 @@ def case_out(
     state: CaseState, settings: Settings, source: Literal["workflow", "postgresql"] = "workflow"
 ) -> CaseOut:
     c, sla = state.sla.commitment, state.sla
-    ui = (
-        f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{settings.temporal_namespace}"
-        f"/workflows/{state.case_id}"
-    )
     data = state.model_dump(exclude={"sla", "timings", "severity_assignment"})
     return CaseOut(
         **data,
@@ -67,7 +63,7 @@ def case_out(
             breached_at=sla.breached_at,
         ),
         allowed_actions=[a.value for a in allowed_actions(state, datetime.now(UTC))],
-        temporal_ui_url=ui,
+        temporal_ui_url=settings.temporal_case_url(state.case_id),
         source=source,
     )
 

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from activities.settings import Settings
 from activities.store import StoredEvent
 from api.deps import SettingsDep, StoreDep, TeamReader
 from api.errors import CaseNotFound
@@ -79,12 +78,6 @@ _SLA_STATES = {
 }
 # An instant as the workflow writes one into an event (isoformat, any offset).
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
-
-
-def temporal_ui_url(settings: Settings, case_id: str) -> str:
-    """The case's page in the Temporal UI, as `temporal_ui_url` of a case has it."""
-    base = settings.temporal_ui_url.rstrip("/")
-    return f"{base}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
 
 
 def in_utc(value: Any) -> Any:
@@ -178,6 +171,6 @@ async def case_history(
         raise CaseNotFound(case_id)
     return HistoryOut(
         case_id=case_id,
-        temporal_ui_url=temporal_ui_url(settings, case_id),
+        temporal_ui_url=settings.temporal_case_url(case_id),
         entries=[entry(e) for e in events],
     )
