@@ -3,19 +3,13 @@ has a maximum, and the largest case a client can build stays far from Temporal's
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import case_input
 from tests.stack import ApiStack, api_stack
-from workflows.case import initial_state
-from workflows.models import ContactAttempt, ContactChannel, ContactOutcome
-from workflows.text import MAX_CONTACTS
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -96,21 +90,3 @@ async def test_actions_refuse_bad_text_and_change_nothing(
     assert field in [e["field"] for e in r.json()["errors"]]
     after = await stack.http.get(f"/cases/{case['case_id']}", headers=stack.auth("key-ops"))
     assert after.json()["revision"] == case["revision"]
-
-
-def test_the_largest_case_a_client_can_build_stays_far_from_the_payload_limit() -> None:
-    state = initial_state(case_input(registered_at=datetime.now(UTC)))
-    widest = "\U0001f600" * 1000  # four bytes each in UTF-8: the worst case per character
-    state.contacts = [
-        ContactAttempt(
-            attempt_id=f"{i:036d}",
-            channel=ContactChannel.PHONE,
-            outcome=ContactOutcome.NO_ANSWER,
-            agent="x" * 200,
-            note=widest,
-            at=datetime.now(UTC),
-        )
-        for i in range(MAX_CONTACTS)
-    ]
-    size = len(json.dumps(state.model_dump(mode="json"), ensure_ascii=False).encode())
-    assert size < 1024 * 1024  # half of Temporal's 2 MiB payload limit

@@ -61,9 +61,11 @@ RequestId = Annotated[
 
 MAX_AFFECTED_SERVICES = 20
 # Per case: beyond these an action is refused (409) instead of growing the case forever.
-MAX_CONTACTS = 100
-MAX_AUTHORIZATIONS = 20
-MAX_SESSIONS = 20
+# With every text at its longest in four-byte characters, such a case is about 0.8 MB,
+# under half of Temporal's 2 MiB payload limit (tests/test_limits_payload.py).
+MAX_CONTACTS = 60
+MAX_AUTHORIZATIONS = 10
+MAX_SESSIONS = 10
 MAX_RESOLUTIONS = 10
 
 
