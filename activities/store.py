@@ -50,6 +50,7 @@ class CaseFilter(BaseModel):
     severity: str | None = None
     customer_id: str | None = None
     queued: bool | None = None
+    opened_by: str | None = None  # a contact center reads only the cases it opened
     limit: int = 50
     after: str | None = None  # case id of the last row of the previous page
 
@@ -78,6 +79,7 @@ WITH ordered AS (
       AND (%(plan)s::text IS NULL OR plan = %(plan)s)
       AND (%(severity)s::text IS NULL OR severity = %(severity)s)
       AND (%(customer_id)s::text IS NULL OR customer_id = %(customer_id)s)
+      AND (%(opened_by)s::text IS NULL OR doc->>'opened_by' = %(opened_by)s)
       AND (%(queued)s::boolean IS NULL OR ((doc->>'queued_at') IS NOT NULL) = %(queued)s)
 )
 SELECT case_id, stage, plan, severity, customer_id, customer_name, summary, sla_state,

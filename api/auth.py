@@ -32,6 +32,7 @@ from activities.settings import ApiPrincipal, Role
 from activities.store import CaseFilter, CaseStore, CaseSummary
 from api import keys
 from api.schemas import CaseOut
+from workflows.rules import Action
 
 log = logging.getLogger(__name__)
 
@@ -123,54 +124,46 @@ def may_read(principal: ApiPrincipal, opened_by: str) -> bool:
     return reads_every_case(principal) or opened_by == principal.name
 
 
+# Who may send each action over the API, as the routes' role dependencies say
+# (tests/test_roles_matrix.py holds both to the same table). Nobody decides for the
+# customer: that takes the customer's own link.
+_AGENTS = frozenset({Role.AGENT, Role.SUPERVISOR})
+_ACTION_ROLES: dict[Action, frozenset[Role]] = {a: _AGENTS for a in Action} | {
+    Action.CHANGE_PLAN: frozenset({Role.SUPERVISOR}),
+    Action.DECIDE_REMOTE_ACCESS: frozenset(),
+}
+
+
+def may_act(principal: ApiPrincipal, action: Action) -> bool:
+    return not _ACTION_ROLES[action].isdisjoint(principal.roles)
+
+
 def as_seen_by(principal: ApiPrincipal, case: CaseOut) -> CaseOut:
-    """The case without what `principal` may not see: a contact center gets the
-    decisions on remote access (when, which, the text shown) but not the customer's IP
-    address or browser."""
-    if reads_every_case(principal):
-        return case
-    authorizations = [
-        a.model_copy(
-            update={
-                "consents": [
-                    c.model_copy(update={"ip": None, "user_agent": None}) for c in a.consents
-                ]
-            }
-        )
-        for a in case.authorizations
-    ]
-    return case.model_copy(update={"authorizations": authorizations})
-
-
-# Rows the store is asked for at a time while keeping a contact center's own cases.
-_PAGE = 500
+    """The case as `principal` may see it: only the actions its role may send, and for a
+    contact center the decisions on remote access (when, which, the text shown) without
+    the customer's IP address or browser."""
+    update: dict[str, object] = {
+        "allowed_actions": [a for a in case.allowed_actions if may_act(principal, Action(a))]
+    }
+    if not reads_every_case(principal):
+        update["authorizations"] = [
+            a.model_copy(
+                update={
+                    "consents": [
+                        c.model_copy(update={"ip": None, "user_agent": None}) for c in a.consents
+                    ]
+                }
+            )
+            for a in case.authorizations
+        ]
+    return case.model_copy(update=update)
 
 
 async def readable_cases(
     store: CaseStore, wanted: CaseFilter, principal: ApiPrincipal
 ) -> list[CaseSummary]:
-    """The case list `principal` may read, in the store's order and with its filters.
-
-    A contact center's list keeps the cases it opened: the store's list is read in pages
-    (so `after` keeps meaning the last case the client saw) and each page is checked
-    against who opened its cases, until the page is full or the list ends.
-    """
-    if reads_every_case(principal):
-        return await store.list_cases(wanted)
-    found: list[CaseSummary] = []
-    page_filter = wanted.model_copy(update={"limit": _PAGE})
-    while len(found) < wanted.limit:
-        page = await store.list_cases(page_filter)
-        if not page:
-            break
-        async with store.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT case_id FROM cases WHERE case_id = ANY(%s) AND doc->>'opened_by' = %s",
-                ([c.case_id for c in page], principal.name),
-            )
-            own = {row["case_id"] for row in await cur.fetchall()}
-        found += [c for c in page if c.case_id in own]
-        if len(page) < _PAGE:
-            break
-        page_filter = page_filter.model_copy(update={"after": page[-1].case_id})
-    return found[: wanted.limit]
+    """The case list `principal` may read, in the store's order and with its filters: a
+    contact center's is the cases it opened."""
+    if not reads_every_case(principal):
+        wanted = wanted.model_copy(update={"opened_by": principal.name})
+    return await store.list_cases(wanted)

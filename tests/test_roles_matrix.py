@@ -243,3 +243,17 @@ async def test_a_contact_center_never_sees_the_customers_ip_or_browser(
             f"/cases/{case_id}/{records}", headers=stack.auth("key-centralita")
         )
         assert r.status_code == 403
+
+
+async def test_allowed_actions_are_only_what_the_callers_role_may_send(stack: ApiStack) -> None:
+    case = await stack.open_case()
+    seen = {}
+    for key in ("key-ana", "key-sofia", "key-ops", "key-centralita"):
+        r = await stack.http.get(f"/cases/{case['case_id']}", headers=stack.auth(key))
+        seen[key] = set(r.json()["allowed_actions"])
+    assert "contact" in seen["key-ana"]
+    assert "change_plan" not in seen["key-ana"]
+    assert "change_plan" in seen["key-sofia"]
+    assert seen["key-ops"] == seen["key-centralita"] == set()
+    # Nobody but the customer's own link decides on remote access.
+    assert all("decide_remote_access" not in actions for actions in seen.values())

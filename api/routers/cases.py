@@ -196,7 +196,7 @@ class CaseActions:
             )
         cmd = command.model_validate(body.model_dump(exclude={"agent"}) | {"actor": principal.name})
         state = await send_update(self.temporal, case_id, update, cmd, self.settings.update_timeout)
-        return case_out(state, self.settings)
+        return as_seen_by(principal, case_out(state, self.settings))
 
 
 Actions = Annotated[CaseActions, Depends()]
