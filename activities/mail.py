@@ -13,8 +13,10 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
@@ -28,7 +30,17 @@ from workflows.text import sendable_address
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 MESSAGE_ID_DOMAIN = "amger.pro"
 KINDS = frozenset(
-    {"acknowledgement", "authorization_request", "session_link", "resolution", "team_notification"}
+    {
+        "acknowledgement",
+        "authorization_request",
+        "session_link",
+        "resolution",
+        "access_authorized",
+        "access_rejected",
+        "access_revoked",
+        "session_ended",
+        "team_notification",
+    }
 )
 BUSINESS_HOURS = "horario comercial (lunes a viernes, 9:00–18:00)"
 
@@ -48,6 +60,42 @@ PLAN_LABELS = {
 }
 ACCESS_LABELS = {"view": "solo visualización", "control": "control remoto"}
 METHOD_LABELS = {"phone": "asistencia telefónica", "remote": "control remoto"}
+# What a team notice is about, as the first words an agent reads (its subject).
+NOTICE_LABELS = {
+    "case_queued": "Nuevo caso en la cola",
+    "sla_warning": "La respuesta inicial vence pronto",
+    "sla_breached": "Incumplido el tiempo de respuesta inicial",
+    "remote_access_authorized": "El cliente autorizó el acceso remoto",
+    "remote_access_rejected": "El cliente rechazó el acceso remoto",
+    "remote_access_revoked": "El cliente revocó el acceso remoto",
+    "remote_access_expired": "Caducó la solicitud de acceso remoto",
+    "case_reopened": "Caso reabierto",
+    "message_undeliverable": "No se pudo entregar un mensaje",
+    "projection_rejected": "La base de datos rechazó parte del historial",
+}
+SESSION_OUTCOMES = {
+    "completed": "el técnico terminó el trabajo",
+    "incomplete": "el técnico la terminó sin completar el trabajo",
+    "failed": "no se pudo completar por un problema técnico",
+    "expired": "llegó al final del tiempo que usted autorizó",
+    "revoked_by_customer": "usted revocó la autorización",
+}
+
+
+@dataclass(frozen=True)
+class Support:
+    """How a customer reaches a person (settings SUPPORT_PHONE, _EMAIL, _HOURS)."""
+
+    phone: str
+    email: str
+    hours: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Support:
+        return cls(settings.support_phone, settings.support_email, settings.support_hours)
+
+
+DEFAULT_SUPPORT = Support.of(Settings.model_construct())
 
 
 @dataclass(frozen=True)
@@ -83,11 +131,24 @@ def _address(value: str) -> Address:
     return Address(addr_spec=value)
 
 
+class _EncodedSubject(str):
+    """A subject written as RFC 2047 encoded words from end to end. The email package's
+    own folding may leave a space before a line break next to an encoded word, which a
+    reader shows as a double space ("en  ningún"); between encoded words a fold is no
+    space at all."""
+
+    name = "Subject"
+
+    def fold(self, *, policy: Policy) -> str:
+        encoded = Header(str(self), "utf-8", header_name="Subject").encode(linesep=policy.linesep)
+        return f"Subject: {encoded}{policy.linesep}"
+
+
 def build_message(mail: OutgoingMail, sender: str, now: datetime | None = None) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = _address(sender)
     msg["To"] = _address(mail.to)
-    msg["Subject"] = mail.subject
+    msg["Subject"] = mail.subject if mail.subject.isascii() else _EncodedSubject(mail.subject)
     msg["Date"] = format_datetime(now or datetime.now(UTC))
     msg["Message-ID"] = f"<{mail.message_id}@{MESSAGE_ID_DOMAIN}>"
     # Quoted-printable keeps the message 7-bit clean for relays without 8BITMIME.
@@ -190,13 +251,19 @@ def access_label(access: str) -> str:
 def authorization_text(
     customer_name: str, agent: str, access: str, case_id: str, reason: str, access_hours: float
 ) -> str:
-    """The consent sentence the customer reads on the authorization page; stored verbatim."""
+    """The consent sentence the customer reads on the authorization page; stored verbatim.
+
+    It states the scope the service applies: the authorization, not a session, is what
+    lasts, until its end or the customer's revocation (README, "Remote access")."""
     return (
         f"Yo, {_one_line(customer_name)}, autorizo a {_one_line(agent)} de amger:pro a acceder "
         f"a mi equipo en modo {access_label(access)} para atender el caso {case_id} "
-        f"({_one_line(reason)}) durante un máximo de {format_hours(access_hours)} desde esta "
-        "autorización, sin instalar ningún programa en mi equipo. Puedo revocar esta "
-        "autorización en cualquier momento desde esta misma página."
+        f"({_one_line(reason)}). La autorización vale durante {format_hours(access_hours)} "
+        "desde este momento: en ese tiempo el técnico puede iniciar una o varias sesiones sin "
+        "volver a pedírmelo, y se me avisa por correo de cada una. No se instala ningún "
+        "programa en mi equipo. Puedo revocar la autorización en cualquier momento desde esta "
+        "página o desde el enlace de cada sesión; al revocarla termina también la sesión en "
+        "curso."
     )
 
 
@@ -211,6 +278,9 @@ def add_filters(env: jinja2.Environment) -> None:
         plan_label=_label(PLAN_LABELS),
         access_label=_label(ACCESS_LABELS),
         method_label=_label(METHOD_LABELS),
+        notice_label=lambda kind: NOTICE_LABELS.get(str(kind), str(kind).replace("_", " ")),
+        session_outcome=_label(SESSION_OUTCOMES),
+        tel=lambda phone: "".join(c for c in str(phone) if c.isdigit() or c == "+"),
     )
     env.globals["BUSINESS_HOURS"] = BUSINESS_HOURS
 
@@ -229,13 +299,16 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render(kind: str, /, **context: object) -> tuple[str, str, str | None]:
+def render(
+    kind: str, /, support: Support = DEFAULT_SUPPORT, **context: object
+) -> tuple[str, str, str | None]:
     """(subject, text, html) of one kind of mail; html is None when the kind has none.
 
     `kind` is positional-only because team notifications carry their own `kind` value.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r}")
+    context["support"] = support
     env = _environment()
     # Summaries come from customers: a newline in a header would be rejected by the
     # email package (header injection), so the subject is folded onto one line.

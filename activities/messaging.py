@@ -22,7 +22,14 @@ from temporalio.exceptions import ApplicationError
 
 from activities.db import Pool
 from activities.errors import UNBUILDABLE, UNDELIVERABLE
-from activities.mail import MailDeliveryError, Mailer, OutgoingMail, authorization_text, render
+from activities.mail import (
+    MailDeliveryError,
+    Mailer,
+    OutgoingMail,
+    Support,
+    authorization_text,
+    render,
+)
 from activities.settings import Settings
 from workflows.effects import CustomerMessage
 from workflows.messages import (
@@ -94,7 +101,9 @@ class Messaging:
 
     def _mail(self, message_id: str, to: str, template: str, **context: object) -> OutgoingMail:
         try:
-            subject, text, html = render(template, tz=self.tz, **context)
+            subject, text, html = render(
+                template, support=Support.of(self.settings), tz=self.tz, **context
+            )
             mail = OutgoingMail(message_id=message_id, to=to, subject=subject, text=text, html=html)
             self.mailer.check(mail)
         except (ValueError, UnicodeError, LookupError) as exc:

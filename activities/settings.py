@@ -156,6 +156,15 @@ class Settings(BaseSettings):
     # Shared by the API and the worker: signs customers' consent decisions (the
     # workflow refuses unsigned ones) and derives customers' one-time links.
     consent_hmac_secret: SecretStr = SecretStr("")
+    # Logs: one JSON object a line for collectors (the default), or readable text
+    # (`make run` sets text).
+    log_format: Literal["text", "json"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The worker's Prometheus endpoint (Temporal SDK and domain metrics) at
+    # http://WORKER_METRICS_HOST:WORKER_METRICS_PORT/metrics; 0 turns it off. Loopback
+    # by default: the endpoint has no authentication, so a deployment opens it itself.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -228,6 +237,12 @@ class Settings(BaseSettings):
             refuse_clear_keys(raw, where)
             keys.update({k: ApiPrincipal.model_validate(v) for k, v in raw.items()})
         return keys
+
+    # How a customer reaches a person: every page and mail that says "contact us" gives
+    # these, so nobody is told to get in touch without being told how.
+    support_phone: str = "900 264 377"
+    support_email: str = "soporte@amger.pro"
+    support_hours: str = "de lunes a viernes de 9:00 a 18:00, hora de Madrid, salvo festivos"
 
 
 def _json_object(text: str, where: str) -> dict[str, object]:

@@ -11,9 +11,11 @@ from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import pages
@@ -70,7 +72,7 @@ def _field(loc: tuple[int | str, ...]) -> str:
 
 
 def _for_customer(request: Request) -> bool:
-    return request.url.path.startswith(pages.CUSTOMER_PREFIXES)
+    return pages.for_customer(request.url.path)
 
 
 def _error(request: Request, status: int, body: dict[str, Any], **headers: str) -> Response:
@@ -84,6 +86,14 @@ def _error(request: Request, status: int, body: dict[str, Any], **headers: str) 
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Routing's own 404 and 405 (an address under a customer's prefix that no route
+        matches, a PUT): the customer's page too; API clients keep FastAPI's answer."""
+        if not _for_customer(request):
+            return await http_exception_handler(request, exc)
+        return _error(request, exc.status_code, {"detail": exc.detail})
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}

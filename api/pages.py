@@ -7,16 +7,38 @@ from importlib import resources
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+
+from activities.mail import DEFAULT_SUPPORT, Support, add_filters
 
 # Paths a customer opens from an email: their errors are pages, not JSON.
 CUSTOMER_PREFIXES = ("/autorizacion/", "/sesion-remota/")
 
 
+def for_customer(path: str) -> bool:
+    """Any address under the customer's pages, the bare prefix included."""
+    return path.startswith(CUSTOMER_PREFIXES) or path in {p[:-1] for p in CUSTOMER_PREFIXES}
+
+
 @lru_cache(maxsize=1)
 def _templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=str(resources.files("api") / "templates"))
+    templates = Jinja2Templates(directory=str(resources.files("api") / "templates"))
+    add_filters(templates.env)
+    return templates
+
+
+def render(name: str, **context: Any) -> str:
+    """A page as HTML, without a request (the accessibility test renders every state)."""
+    return _templates().get_template(name).render(context)
+
+
+def _support(request: Request) -> Support:
+    # Pages may be answered before the lifespan set the services up (a body refused by
+    # the size limit): the defaults still tell the customer how to reach us.
+    app = request.scope.get("app")
+    services = getattr(getattr(app, "state", None), "services", None)
+    return DEFAULT_SUPPORT if services is None else Support.of(services.settings)
 
 
 # The URL carries the customer's secret: never cache it, never leak it as a referrer,
@@ -32,10 +54,16 @@ _HEADERS = {
 
 
 def page(request: Request, name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
+    context.setdefault("support", _support(request))
     response: HTMLResponse = _templates().TemplateResponse(
         request, name, context, status_code=code, headers=_HEADERS
     )
     return response
+
+
+def see(url: str) -> RedirectResponse:
+    """303 to the GET page after a form post: a reload then reads, never posts again."""
+    return RedirectResponse(url, status_code=303, headers=_HEADERS)
 
 
 def gone(request: Request, code: int = 404) -> HTMLResponse:
@@ -44,8 +72,9 @@ def gone(request: Request, code: int = 404) -> HTMLResponse:
         "notice.html",
         code,
         title="Enlace no disponible",
-        message="Este enlace no es válido o ya no está disponible. Si necesita "
-        "ayuda, responda al correo de amger:pro o llame a soporte.",
+        message="Este enlace no es válido o ya no está disponible. Compruebe que ha copiado "
+        "la dirección completa del correo; si aun así no funciona, llámenos o escríbanos "
+        "(los datos están al pie de esta página).",
     )
 
 

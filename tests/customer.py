@@ -44,7 +44,9 @@ async def stage(stack: ApiStack, case_id: str) -> str:
 
 
 async def decide(stack: ApiStack, path: str, decision: str, **headers: str) -> Any:
-    return await stack.http.post(
+    """Posts the form as a browser does and follows the 303 to the GET page: the answer
+    is that page, `history[0]` the post's own answer (see `outcome`)."""
+    r = await stack.http.post(
         path,
         content=f"decision={decision}",
         headers={
@@ -52,4 +54,12 @@ async def decide(stack: ApiStack, path: str, decision: str, **headers: str) -> A
             "user-agent": "Firefox/140",
             **headers,
         },
+        follow_redirects=True,
     )
+    return r
+
+
+def outcome(r: Any) -> str | None:
+    """The hint the post's redirect carried: hecho, ya or no."""
+    hint: str | None = r.url.params.get("resultado") if r.history else None
+    return hint

@@ -9,7 +9,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from activities.messaging import hash_secret
-from tests.customer import SESSION_LINK, decide, requested, stage, text_of
+from tests.customer import SESSION_LINK, decide, outcome, requested, stage, text_of
 from tests.stack import ApiStack, api_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -33,7 +33,9 @@ async def test_customer_authorizes_and_consent_is_recorded(stack: ApiStack) -> N
     assert page.headers["cache-control"] == "no-store"
     r = await decide(stack, path, "autorizar")
     assert r.status_code == 200
-    assert "autorizado" in r.text.lower()
+    assert r.history[0].status_code == 303
+    assert r.history[0].headers["location"] == f"{path}?respuesta=autorizar&resultado=hecho"
+    assert "<h1>Acceso remoto autorizado</h1>" in r.text
     assert await stage(stack, case["case_id"]) == "acceso_remoto"
     events = await stack.projected(case["case_id"])
     consent = next(e for e in events if e["type"] == "remote_access_authorized")
@@ -76,7 +78,10 @@ async def test_a_used_token_cannot_decide_again(stack: ApiStack) -> None:
     case, path = await requested(stack)
     assert (await decide(stack, path, "rechazar")).status_code == 200
     assert await stage(stack, case["case_id"]) == "contacto"
-    assert (await decide(stack, path, "autorizar")).status_code == 409
+    r = await decide(stack, path, "autorizar")
+    assert (r.history[0].status_code, outcome(r)) == (303, "no")
+    assert "No se ha podido autorizar" in r.text
+    assert "<h1>Acceso remoto rechazado</h1>" in r.text
     assert await stage(stack, case["case_id"]) == "contacto"
     await stack.projected(case["case_id"])
     notes = (
@@ -93,7 +98,8 @@ async def test_an_expired_token_is_refused(stack: ApiStack) -> None:
     try:
         page = await stack.http.get(path)
         assert "Autorizar" not in page.text
-        assert (await decide(stack, path, "autorizar")).status_code == 409
+        assert "caducó" in page.text
+        assert outcome(await decide(stack, path, "autorizar")) == "no"
     finally:
         stack.move_clock(-timedelta(hours=24, minutes=1))
     assert await stage(stack, case["case_id"]) == "autorizacion_remota"
