@@ -235,50 +235,50 @@ def test_refusal_during_a_session_allows_only_ending_it() -> None:
     )
 
 
-def test_at_most_100_contacts() -> None:
+def test_at_most_60_contacts() -> None:
     state = registered()
-    for n in range(99):
+    for n in range(59):
         emailed(state, NOW + n * SECOND)
     assert Action.CONTACT in allowed_actions(state, NOW)
     emailed(state)
-    assert len(state.contacts) == 100
+    assert len(state.contacts) == 60
     assert allowed(state) == ["change_severity", "change_plan", "cancel", "request_remote_access"]
     assert refusal(state, Action.CONTACT, NOW) == (
-        "this case already has the maximum of 100 contacts; allowed: change_severity, "
+        "this case already has the maximum of 60 contacts; allowed: change_severity, "
         "change_plan, cancel, request_remote_access"
     )
 
 
-def test_at_most_20_remote_access_requests() -> None:
+def test_at_most_10_remote_access_requests() -> None:
     state = registered()
     emailed(state)
-    for n in range(19):
+    for n in range(9):
         request(state, request_id=f"req-{n}")
         assert Action.REQUEST_REMOTE_ACCESS not in allowed_actions(state, NOW)  # stage
         decide(state, "rejected")
     assert Action.REQUEST_REMOTE_ACCESS in allowed_actions(state, NOW)
-    request(state, request_id="req-19")
+    request(state, request_id="req-9")
     decide(state, "rejected")
-    assert len(state.authorizations) == 20
+    assert len(state.authorizations) == 10
     assert allowed(state) == [*ALWAYS, "cancel"]
     assert refusal(state, Action.REQUEST_REMOTE_ACCESS, NOW) == (
-        "this case already has the maximum of 20 authorizations; allowed: contact, "
+        "this case already has the maximum of 10 authorizations; allowed: contact, "
         "change_severity, change_plan, cancel"
     )
 
 
-def test_at_most_20_sessions() -> None:
+def test_at_most_10_sessions() -> None:
     state = granted()
-    for n in range(19):
+    for n in range(9):
         start(state, session_id=f"ses-{n}")
         end(state)
     assert Action.START_REMOTE_SESSION in allowed_actions(state, NOW)
-    start(state, session_id="ses-19")
+    start(state, session_id="ses-9")
     end(state)
-    assert len(state.sessions) == 20
+    assert len(state.sessions) == 10
     assert Action.START_REMOTE_SESSION not in allowed_actions(state, NOW)
     assert refusal(state, Action.START_REMOTE_SESSION, NOW) == (
-        "this case already has the maximum of 20 sessions; allowed: contact, "
+        "this case already has the maximum of 10 sessions; allowed: contact, "
         "change_severity, change_plan, decide_remote_access, cancel, request_remote_access, "
         "resolve"
     )
@@ -305,7 +305,7 @@ def test_at_most_10_resolutions() -> None:
 )
 def test_uncapped_actions_are_never_refused_for_size(action: Action) -> None:
     state = registered()
-    for n in range(100):
+    for n in range(60):
         contact(state, NOW + n * SECOND)
     message = refusal(state, action, NOW)
     assert message is None or "maximum" not in message
