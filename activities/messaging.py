@@ -45,6 +45,36 @@ log = logging.getLogger(__name__)
 _BEST_EFFORT_SECONDS = 1.0
 
 
+CONFIRMATIONS = frozenset(
+    {
+        CustomerMessage.ACCESS_AUTHORIZED,
+        CustomerMessage.ACCESS_REJECTED,
+        CustomerMessage.ACCESS_REVOKED,
+        CustomerMessage.SESSION_ENDED,
+    }
+)
+
+
+def confirmation_context(mail: CustomerMail, link: str) -> dict[str, object]:
+    """What a confirmation's template shows. `link` is the authorization page, where the
+    customer sees the authorization and may still revoke it (the same link as in the
+    request: it is derived, not stored)."""
+    if mail.session is not None:
+        s = mail.session
+        return {
+            "agent": s.agent, "started_at": s.started_at, "ended_at": s.ended_at,
+            "outcome": s.outcome, "access_until": s.valid_until,
+            "still_valid": s.valid_until is not None, "link": link,
+        }  # fmt: skip
+    auth = mail.authorization
+    assert auth is not None
+    return {
+        "agent": auth.agent, "access": auth.access.value, "reason": auth.reason,
+        "decided_at": auth.decided_at, "access_until": auth.access_until,
+        "session_ended": auth.session_ended, "link": link,
+    }  # fmt: skip
+
+
 def hash_secret(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -123,7 +153,10 @@ class Messaging:
             case_id=note.case_id,
             kind=note.kind,
             message=note.message,
-            case_url=f"{self.settings.api_base_url}/cases/{note.case_id}",
+            # Where an agent can look and act: the history in the Temporal UI, and the
+            # API's interactive docs (a JSON endpoint would need a key in the browser).
+            history_url=s.temporal_case_url(note.case_id),
+            docs_url=f"{s.api_base_url}/docs#/cases/get_case_cases__case_id__get",
         )
         await self._deliver(mail)
 
@@ -139,6 +172,12 @@ class Messaging:
             context |= await self._authorization_link(mail)
         elif mail.kind is CustomerMessage.SESSION_LINK:
             context |= await self._session_link(mail)
+        elif mail.kind in CONFIRMATIONS:
+            about = mail.authorization or mail.session
+            assert about is not None
+            token, _ = self.links.token("authorization", about.request_id)
+            link = f"{self.settings.api_base_url}/autorizacion/{token}"
+            context |= confirmation_context(mail, link)
         out = self._mail(mail.mail_id, case.customer.email, mail.kind.value, **context)
         await self._deliver(out)
         await self._record_sent(case.case_id, mail.kind.value, out)

@@ -9,13 +9,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from activities.mail import DEFAULT_SUPPORT, authorization_text, render
+from activities.messaging import CONFIRMATIONS, confirmation_context
 from api.customer_view import authorization_view, outcome_message, page_context, session_view
 from api.pages import render as render_page
 from tests import pure_cases as pc
 from workflows import transitions as tr
+from workflows.deadlines import fire_due
 from workflows.effects import CustomerMessage
 from workflows.messages import customer_mail
-from workflows.models import CaseState, ResolutionMethod
+from workflows.models import CaseState, RemoteAccessKind, ResolutionMethod
 
 TZ = "Europe/Madrid"
 HOUR = timedelta(hours=1)
@@ -43,8 +45,10 @@ def _row(state: CaseState, request_id: str = "req-1") -> dict[str, Any]:
     return {"access": auth.access.value, "reason": auth.reason, "text_shown": text}
 
 
-def _authorized() -> CaseState:
+def _authorized(view: bool = False) -> CaseState:
     state = _case()
+    if view:
+        state.authorizations[-1].access = RemoteAccessKind.VIEW
     pc.decide(state, "authorized")
     return state
 
@@ -145,23 +149,47 @@ def notice_pages() -> dict[str, str]:
     }
 
 
+def _mail(kind: CustomerMessage, state: CaseState) -> tuple[str, str, str | None]:
+    mail = customer_mail(kind, state, "x")
+    context: dict[str, Any] = {}
+    if mail.resolution is not None:
+        context |= mail.resolution.model_dump()
+    if kind in CONFIRMATIONS:
+        context |= confirmation_context(mail, LINK)
+    elif mail.authorization is not None:
+        a = mail.authorization
+        context |= {
+            "link": LINK, "agent": a.agent, "access": a.access.value, "reason": a.reason,
+            "expires_at": a.expires_at, "access_hours": a.access_hours,
+        }  # fmt: skip
+    elif mail.session is not None:
+        context |= {
+            "link": LINK,
+            "agent": mail.session.agent,
+            "expires_at": mail.session.expires_at,
+        }
+    return render(kind.value, case=mail.case, tz=TZ, **context)
+
+
 def customer_mails() -> dict[str, tuple[str, str, str | None]]:
-    """Every customer mail, as `activities.messaging` renders it."""
-    context: dict[str, dict[str, Any]] = {
-        "acknowledgement": {},
-        "authorization_request": {
-            "link": LINK, "agent": "Marta Gil", "access": "control", "reason": LONG_REASON,
-            "expires_at": pc.NOW + HOUR, "access_hours": 2.0,
-        },
-        "session_link": {"link": LINK, "agent": "Marta Gil", "expires_at": pc.NOW + 2 * HOUR},
-        "resolution": {
-            "summary": "Reiniciado el servicio SMTP", "methods": ["phone"],
-            "reopen_until": pc.NOW + 24 * HOUR,
-        },
-    }  # fmt: skip
-    state = pc.registered()
-    out = {}
-    for kind, extra in context.items():
-        mail = customer_mail(CustomerMessage(kind), state, "x")
-        out[kind] = render(kind, case=mail.case, tz=TZ, **extra)
-    return out
+    """Every customer mail, from the case the workflow would send it about."""
+    m = CustomerMessage
+    return {
+        "acknowledgement": _mail(m.ACKNOWLEDGEMENT, pc.registered()),
+        "authorization_request": _mail(m.AUTHORIZATION_REQUEST, _case()),
+        "session_link": _mail(m.SESSION_LINK, _in_session()),
+        "resolution": _mail(m.RESOLUTION, _resolved()),
+        "access_authorized": _mail(m.ACCESS_AUTHORIZED, _authorized()),
+        "access_authorized_view": _mail(m.ACCESS_AUTHORIZED, _authorized(view=True)),
+        "access_rejected": _mail(m.ACCESS_REJECTED, _rejected()),
+        "access_revoked": _mail(m.ACCESS_REVOKED, _revoked()),
+        "session_ended_still_authorized": _mail(m.SESSION_ENDED, _session_over()),
+        "session_ended_at_the_authorizations_end": _mail(m.SESSION_ENDED, _access_over()),
+    }
+
+
+def _access_over() -> CaseState:
+    """The authorization reached its end during a session (the deadline's own change)."""
+    state = _in_session()
+    fire_due(state, pc.NOW + 2 * HOUR)
+    return state

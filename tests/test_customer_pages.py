@@ -68,7 +68,7 @@ async def test_the_session_page_says_the_authorization_outlives_the_session(
     case_id = case["case_id"]
     await decide(stack, path, "autorizar")
     assert (await stack.act(case_id, "remote-session/start")).status_code == 200
-    match = SESSION_LINK.search(await text_of(stack, case, "Sesión de acceso remoto"))
+    match = SESSION_LINK.search(await text_of(stack, case, "Sesión de acceso remoto iniciada"))
     assert match is not None
     session = match.group(1)
     live = await stack.http.get(session)
@@ -78,6 +78,9 @@ async def test_the_session_page_says_the_authorization_outlives_the_session(
         case_id, "remote-session/end", {"outcome": "completed", "summary": "Outlook reparado"}
     )
     assert r.status_code == 200
+    mail = await text_of(stack, case, "Sesión de acceso remoto terminada")
+    assert "Su autorización sigue vigente hasta el" in mail
+    assert path in mail  # where to revoke it
     ended = await stack.http.get(session)
     assert title(ended.text) == "Sesión terminada: su autorización sigue vigente"
     assert "ya no tiene acceso" not in ended.text
@@ -88,6 +91,8 @@ async def test_the_session_page_says_the_authorization_outlives_the_session(
     revoked = await decide(stack, session, "revocar")
     assert (revoked.history[0].status_code, outcome(revoked)) == (303, "hecho")
     assert title(revoked.text) == "Autorización revocada"
+    mail = await text_of(stack, case, "Confirmación: ha revocado el acceso remoto")
+    assert "ya no puede acceder a su equipo" in mail
     assert (await stack.act(case_id, "remote-session/start")).status_code == 409
     assert title((await stack.http.get(path)).text) == "Autorización revocada"
 
@@ -162,3 +167,20 @@ async def test_api_clients_keep_json_errors(stack: ApiStack) -> None:
     r = await stack.http.put("/healthz")
     assert r.status_code == 405
     assert r.headers["content-type"].startswith("application/json")
+
+
+async def test_each_decision_is_confirmed_by_mail(stack: ApiStack) -> None:
+    case, path = await requested(stack)
+    await decide(stack, path, "autorizar")
+    text = await text_of(stack, case, "Confirmación: ha autorizado el acceso remoto")
+    state = (
+        await stack.http.get(f"/cases/{case['case_id']}", headers=stack.auth("key-ops"))
+    ).json()
+    until = state["authorizations"][-1]["access_until"]
+    assert until is not None
+    assert "el técnico puede conectarse a su equipo una o varias veces" in text
+    assert path in text
+    other, other_path = await requested(stack)
+    await decide(stack, other_path, "rechazar")
+    text = await text_of(stack, other, "Confirmación: ha rechazado el acceso remoto")
+    assert "El técnico no accederá a su equipo." in text

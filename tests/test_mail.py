@@ -222,7 +222,7 @@ def test_format_local_across_dst_change() -> None:
 
 def test_acknowledgement_with_commitment() -> None:
     subject, text, html = render("acknowledgement", case=make_case(), tz=TZ)
-    assert subject == "[CASE-000001] Hemos registrado su incidencia: " + make_case().summary
+    assert subject == f"Incidencia registrada: {make_case().summary} (caso CASE-000001)"
     assert (
         "Le responderemos antes del miércoles, 25 de noviembre de 2026, 11:00 (hora de Madrid)."
         in text
@@ -283,7 +283,7 @@ def test_subject_stays_on_one_line_and_html_is_escaped() -> None:
 )
 def test_authorization_request(access: str, label: str) -> None:
     subject, text, html = auth_mail(access)
-    assert subject.startswith("[CASE-000001] ")
+    assert subject == "Solicitud de autorización: acceso remoto a su equipo (caso CASE-000001)"
     assert "Marta Gil" in text
     assert "Revisar la configuración de Outlook" in text
     assert f"Tipo de acceso: {label}." in text
@@ -294,7 +294,8 @@ def test_authorization_request(access: str, label: str) -> None:
     assert "un solo uso" in text
     assert "caduca el jueves, 26 de noviembre de 2026, 10:00 (hora de Madrid)" in text
     assert "revocar la autorización en cualquier momento" in text
-    assert "8 horas" in text
+    assert "la autorización vale 8 horas desde que la dé" in text
+    assert "una o varias veces" in text
     assert html is not None
     assert "&amp;paso=1" in html
     assert label in html
@@ -309,7 +310,8 @@ def test_session_link() -> None:
     assert "Marta Gil" in text
     assert f"\n{LINK}\n" in text
     assert "revocar el acceso en cualquier momento" in text
-    assert "miércoles, 25 de noviembre de 2026, 18:00 (hora de Madrid)" in text
+    assert "Su autorización vale hasta el miércoles, 25 de noviembre de 2026, 18:00" in text
+    assert "podrá volver a conectarse sin pedírsela de nuevo" in text
     assert html is not None
     assert "origen=correo&amp;paso=1" in html
 
@@ -337,13 +339,17 @@ def test_resolution() -> None:
     assert "hasta el" not in text
 
 
-def test_team_notification_is_text_only() -> None:
+def test_team_notification_reads_as_sentences_and_links_where_agents_act() -> None:
     subject, text, html = render(
         "team_notification", case_id="CASE-000001", kind="case_queued",
-        message="Caso CASE-000001 en cola", case_url="http://127.0.0.1:8000/cases/CASE-000001",
+        message="Caso CASE-000001 en cola", history_url="http://ui/workflows/CASE-000001",
+        docs_url="http://api/docs#/cases/get_case_cases__case_id__get",
     )  # fmt: skip
-    assert subject == "[CASE-000001] case_queued: Caso CASE-000001 en cola"
-    assert "http://127.0.0.1:8000/cases/CASE-000001" in text
+    assert subject == "Nuevo caso en la cola: Caso CASE-000001 en cola"
+    assert "case_queued" not in subject + text
+    assert text.startswith("Nuevo caso en la cola.\n\nCaso CASE-000001 en cola\n")
+    assert "http://ui/workflows/CASE-000001" in text
+    assert "http://api/docs#/cases/get_case_cases__case_id__get" in text
     assert html is None
 
 

@@ -73,7 +73,7 @@ async def test_a_breach_while_postgresql_is_down(
     assert state.sla.breached_at - due < timedelta(seconds=1)
     # The supervisors hear of it while PostgreSQL is still down.
     notice = await stack.inbox.wait_for(stack.settings.supervisors_email, inp.case_id)
-    assert "sla_breached" in str(notice["Subject"])
+    assert str(notice["Subject"]).startswith("Incumplido el tiempo de respuesta inicial: ")
     assert datetime.now(UTC) - due < timedelta(seconds=5)
     async with asyncio.timeout(10):  # visibility is eventually consistent
         while not await _breached_in_temporal(local_env, inp.case_id):  # noqa: ASYNC110

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import transitions as tr
     from workflows.deadlines import fire_due, pending
     from workflows.domain import SlaState, Stage
-    from workflows.effects import SYSTEM, Effects
+    from workflows.effects import SYSTEM, Effects, confirmations
     from workflows.lanes import Lanes
     from workflows.legacy_v1 import LegacyV1
     from workflows.messages import (
@@ -59,6 +59,9 @@ CONTINUING_AS_NEW = "ContinuingAsNew"
 CONSENT_NOT_PROVEN = "ConsentNotProven"
 # Cases started before this marker existed run version 1 (`workflows.legacy_v1`).
 EFFECT_LANES = "effect-lanes"
+# Cases past this marker mail the customer a confirmation of each decision and the end of
+# each session (`workflows.effects.confirmations`).
+DECISION_MAILS = "decision-mails"
 _ANSWERS_KEPT = 200
 
 
@@ -161,6 +164,12 @@ class CaseWorkflow:
         if not fx:
             return
         now, state = workflow.now(), self.state_now
+        # Confirmation mails are new commands (and new uuid4 draws): behind a marker, so a
+        # history recorded without them replays as it ran. Asked only when there is one
+        # to send, so a case that never needs one carries no marker.
+        confirm = confirmations(fx)
+        if confirm and workflow.patched(DECISION_MAILS):
+            fx.customer.extend(confirm)
         state.revision += 1
         change = Change(
             revision=state.revision,

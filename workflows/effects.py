@@ -52,6 +52,12 @@ class CustomerMessage(StrEnum):
     AUTHORIZATION_REQUEST = "authorization_request"
     SESSION_LINK = "session_link"
     RESOLUTION = "resolution"
+    # Confirmations of the customer's decisions and of a session's end (workflow patch
+    # "decision-mails"): the time, and what the technician may do until when.
+    ACCESS_AUTHORIZED = "access_authorized"
+    ACCESS_REJECTED = "access_rejected"
+    ACCESS_REVOKED = "access_revoked"
+    SESSION_ENDED = "session_ended"
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,25 @@ class Effects:
 
     def __bool__(self) -> bool:
         return bool(self.events or self.notices or self.customer)
+
+
+_CONFIRMS = {
+    EventType.REMOTE_ACCESS_AUTHORIZED: CustomerMessage.ACCESS_AUTHORIZED,
+    EventType.REMOTE_ACCESS_REJECTED: CustomerMessage.ACCESS_REJECTED,
+    EventType.REMOTE_ACCESS_REVOKED: CustomerMessage.ACCESS_REVOKED,
+    EventType.REMOTE_SESSION_ENDED: CustomerMessage.SESSION_ENDED,
+}
+
+
+def confirmations(fx: Effects) -> list[CustomerMessage]:
+    """The mails that confirm to the customer what `fx` did to their remote access. A
+    revocation's mail also tells of the session it ended, so that end has none of its
+    own. The workflow adds them behind a version marker, so the transitions (and the
+    histories recorded before) stay as they were."""
+    kinds = [_CONFIRMS[e.type] for e in fx.events if e.type in _CONFIRMS]
+    if CustomerMessage.ACCESS_REVOKED in kinds:
+        kinds = [k for k in kinds if k is not CustomerMessage.SESSION_ENDED]
+    return kinds
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

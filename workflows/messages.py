@@ -17,11 +17,13 @@ from pydantic import Field
 from workflows.domain import Plan, Severity
 from workflows.effects import CustomerMessage
 from workflows.models import (
+    AuthorizationStatus,
     CaseState,
     CaseTimings,
     Customer,
     Model,
     RemoteAccessKind,
+    RemoteAuthorization,
     ResolutionMethod,
     SeverityAssignment,
 )
@@ -112,6 +114,11 @@ class AuthorizationMail(Model):
     reason: str
     expires_at: datetime
     access_hours: float
+    # For the confirmations: when the customer decided, until when access lasts, and
+    # whether a revocation ended a session.
+    decided_at: datetime | None = None
+    access_until: datetime | None = None
+    session_ended: bool = False
 
 
 class SessionMail(Model):
@@ -119,6 +126,12 @@ class SessionMail(Model):
     request_id: str
     agent: str
     expires_at: datetime
+    # For the end of a session: when it ran, how it ended, and until when the
+    # authorization behind it still lets the technician connect (None: no longer).
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    valid_until: datetime | None = None
 
 
 class ResolutionMail(Model):
@@ -152,14 +165,8 @@ def customer_mail(
         auth = state.authorization
         assert auth is not None
         mail.mail_id = f"authorization-{auth.request_id}"
-        mail.authorization = AuthorizationMail(
-            request_id=auth.request_id,
-            agent=auth.agent,
-            access=auth.access,
-            reason=auth.reason,
-            expires_at=auth.expires_at,
-            access_hours=state.timings.session_ttl_seconds / 3600,
-        )
+        mail.authorization = _authorization_mail(state, auth)
+        mail.authorization.access_until = None  # not granted yet
     elif kind is CustomerMessage.SESSION_LINK:
         session = state.sessions[-1]
         mail.mail_id = f"session-{session.session_id}"
@@ -174,7 +181,59 @@ def customer_mail(
         mail.resolution = ResolutionMail(
             summary=last.summary, methods=last.methods, reopen_until=state.reopen_until
         )
+    elif kind in _DECIDED:
+        auth = state.authorization
+        assert auth is not None
+        mail.mail_id = f"{kind.value}-{auth.request_id}"  # one decision of each per request
+        mail.authorization = _authorization_mail(state, auth)
+        mail.authorization.decided_at = auth.consents[-1].at if auth.consents else None
+        mail.authorization.session_ended = any(
+            s.request_id == auth.request_id and s.outcome == "revoked_by_customer"
+            for s in state.sessions
+        )
+    elif kind is CustomerMessage.SESSION_ENDED:
+        mail.session = _ended_session(state)
+        mail.mail_id = f"session-ended-{mail.session.session_id}"
     return mail
+
+
+_DECIDED = frozenset(
+    {
+        CustomerMessage.ACCESS_AUTHORIZED,
+        CustomerMessage.ACCESS_REJECTED,
+        CustomerMessage.ACCESS_REVOKED,
+    }
+)
+
+
+def _authorization_mail(state: CaseState, auth: RemoteAuthorization) -> AuthorizationMail:
+    return AuthorizationMail(
+        request_id=auth.request_id,
+        agent=auth.agent,
+        access=auth.access,
+        reason=auth.reason,
+        expires_at=auth.expires_at,
+        access_hours=state.timings.session_ttl_seconds / 3600,
+        access_until=auth.access_until,
+    )
+
+
+def _ended_session(state: CaseState) -> SessionMail:
+    session = state.sessions[-1]
+    assert session.ended_at is not None
+    auth = next(a for a in state.authorizations if a.request_id == session.request_id)
+    until = auth.access_until
+    granted = auth.status is AuthorizationStatus.GRANTED
+    return SessionMail(
+        session_id=session.session_id,
+        request_id=session.request_id,
+        agent=session.agent,
+        expires_at=session.expires_at,
+        started_at=session.started_at,
+        ended_at=session.ended_at,
+        outcome=session.outcome,
+        valid_until=until if granted and until is not None and session.ended_at < until else None,
+    )
 
 
 class Answer(Model):
