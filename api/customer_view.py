@@ -81,8 +81,8 @@ class AccessView:
 
 
 def shown_name(who: RemoteAuthorization | RemoteSession) -> str:
-    """The technician as the customer knows them."""
-    return who.agent
+    """The technician as the customer knows them: the person's name, not a login."""
+    return who.agent_name or who.agent
 
 
 def _consent_at(auth: RemoteAuthorization, decision: str) -> datetime | None:

@@ -184,3 +184,24 @@ async def test_each_decision_is_confirmed_by_mail(stack: ApiStack) -> None:
     await decide(stack, other_path, "rechazar")
     text = await text_of(stack, other, "Confirmación: ha rechazado el acceso remoto")
     assert "El técnico no accederá a su equipo." in text
+
+
+async def test_the_customer_reads_the_technicians_name_not_a_login(stack: ApiStack) -> None:
+    case, path = await requested(stack)
+    case_id = case["case_id"]
+    request_mail = await text_of(stack, case, "Solicitud de autorización")
+    assert "Ana García, del equipo de soporte técnico" in request_mail
+    page = await stack.http.get(path)
+    assert "autorizo a Ana García de amger:pro" in page.text
+    assert "<dd>Ana García</dd>" in page.text
+    await decide(stack, path, "autorizar")
+    # A supervisor starts the session: the session mail and page name that person.
+    assert (await stack.act(case_id, "remote-session/start", key="key-sofia")).status_code == 200
+    text = await text_of(stack, case, "Sesión de acceso remoto iniciada")
+    assert "Sofía Martín, del equipo de soporte técnico" in text
+    state = (await stack.http.get(f"/cases/{case_id}", headers=stack.auth("key-ops"))).json()
+    consent = state["authorizations"][-1]["consents"][0]["text_shown"]
+    assert "autorizo a Ana García de amger:pro" in consent
+    assert state["authorizations"][-1]["agent"] == "ana"  # the actor stays the login
+    assert state["authorizations"][-1]["agent_name"] == "Ana García"
+    assert state["sessions"][-1]["agent_name"] == "Sofía Martín"

@@ -55,7 +55,15 @@ END = EndRemoteSession(actor=AGENT, outcome="completed", summary="Perfil de corr
 REOPEN = Reopen(actor=AGENT, reason="Vuelve a fallar")
 CANCEL = Cancel(actor=AGENT, reason="El cliente lo resolvió solo")
 MINUTE, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
-REMOTE_MESSAGES = ["acknowledgement", "authorization_request", "session_link", "resolution"]
+# With the confirmations of the authorization and of the session's end (issue 12).
+REMOTE_MESSAGES = [
+    "acknowledgement",
+    "authorization_request",
+    "access_authorized",
+    "session_link",
+    "session_ended",
+    "resolution",
+]
 
 
 def resolve_with(*methods: ResolutionMethod) -> Resolve:

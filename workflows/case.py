@@ -374,7 +374,9 @@ class CaseWorkflow:
         return await self._act(
             Action.START_REMOTE_SESSION,
             cmd,
-            lambda now: tr.start_session(self.state_now, cmd.actor, now, str(workflow.uuid4())),
+            lambda now: tr.start_session(
+                self.state_now, cmd.actor, now, str(workflow.uuid4()), cmd.agent_name
+            ),
         )
 
     @start_remote_session.validator

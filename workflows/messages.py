@@ -173,7 +173,7 @@ def customer_mail(
         mail.session = SessionMail(
             session_id=session.session_id,
             request_id=session.request_id,
-            agent=session.agent,
+            agent=session.agent_name or session.agent,
             expires_at=session.expires_at,
         )
     elif kind is CustomerMessage.RESOLUTION:
@@ -209,7 +209,7 @@ _DECIDED = frozenset(
 def _authorization_mail(state: CaseState, auth: RemoteAuthorization) -> AuthorizationMail:
     return AuthorizationMail(
         request_id=auth.request_id,
-        agent=auth.agent,
+        agent=auth.agent_name or auth.agent,  # the person, in the consent text and mails
         access=auth.access,
         reason=auth.reason,
         expires_at=auth.expires_at,
@@ -227,7 +227,7 @@ def _ended_session(state: CaseState) -> SessionMail:
     return SessionMail(
         session_id=session.session_id,
         request_id=session.request_id,
-        agent=session.agent,
+        agent=session.agent_name or session.agent,
         expires_at=session.expires_at,
         started_at=session.started_at,
         ended_at=session.ended_at,

@@ -124,6 +124,7 @@ class RemoteAuthorization(Model):
     access: RemoteAccessKind
     reason: str
     agent: str
+    agent_name: str | None = None  # the person, as shown to the customer (else `agent`)
     requested_at: datetime
     expires_at: datetime  # the customer must answer before this
     status: AuthorizationStatus = AuthorizationStatus.PENDING
@@ -135,6 +136,7 @@ class RemoteSession(Model):
     session_id: str
     request_id: str
     agent: str
+    agent_name: str | None = None  # as on RemoteAuthorization
     started_at: datetime
     expires_at: datetime
     ended_at: datetime | None = None
@@ -212,7 +214,10 @@ class ActionInput(Model):
     def body_digest(self) -> str:
         """What a retry must repeat: the body without the retry key and the details a
         browser may send differently on a second click (address, user agent, proof)."""
-        body = self.model_dump_json(exclude={"request_id", "ip", "user_agent", "proof"})
+        # `agent_name` is who `actor` is, as the API knew them: not part of the request.
+        body = self.model_dump_json(
+            exclude={"request_id", "ip", "user_agent", "proof", "agent_name"}
+        )
         return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -230,6 +235,9 @@ class LogContact(ActionInput):
 class RequestRemoteAccess(ActionInput):
     reason: Reason
     access: RemoteAccessKind
+    # The technician as the customer reads them (the key's display name, set by the API
+    # from who authenticated); None in histories from before it, which show `actor`.
+    agent_name: Name | None = None
 
 
 class DecideRemoteAccess(ActionInput):
@@ -247,6 +255,8 @@ class DecideRemoteAccess(ActionInput):
 
 class StartRemoteSession(ActionInput):
     """Needs a granted, unexpired authorization; the customer gets the session link."""
+
+    agent_name: Name | None = None  # as on RequestRemoteAccess
 
 
 class EndRemoteSession(ActionInput):

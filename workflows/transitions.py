@@ -117,6 +117,7 @@ def request_remote(
         access=cmd.access,
         reason=cmd.reason,
         agent=cmd.actor,
+        agent_name=cmd.agent_name,
         requested_at=now,
         expires_at=now + timedelta(seconds=state.timings.authorization_ttl_seconds),
     )
@@ -217,7 +218,9 @@ def end_active_session(
         )
 
 
-def start_session(state: CaseState, actor: str, now: datetime, session_id: str) -> Effects:
+def start_session(
+    state: CaseState, actor: str, now: datetime, session_id: str, agent_name: str | None = None
+) -> Effects:
     fx = Effects()
     auth = state.authorization
     assert auth is not None
@@ -226,6 +229,7 @@ def start_session(state: CaseState, actor: str, now: datetime, session_id: str) 
         session_id=session_id,
         request_id=auth.request_id,
         agent=actor,
+        agent_name=agent_name,
         started_at=now,
         expires_at=auth.access_until,
     )
