@@ -1,0 +1,48 @@
+"""axe-core over every state of the customer's pages and every customer mail, in Debian's
+chromium at 360 px: zero violations, and nothing wider than the screen (issue 12)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import async_playwright
+
+from tests import customer_states as cs
+from tests.browser import AXE, CHROMIUM, FLAGS, PHONE, axe_violations, overflow, require
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+require(AXE, Path(CHROMIUM))
+
+PAGES = (
+    {f"autorizacion-{n}": cs.authorization_page(n) for n in cs.AUTHORIZATION_STATES}
+    | {f"sesion-{n}": cs.session_page(n) for n in cs.SESSION_STATES}
+    | {f"aviso-{n}": html for n, html in cs.notice_pages().items()}
+)
+MAILS = {f"correo-{k}": html for k, (_, _, html) in cs.customer_mails().items() if html}
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Any]:
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.mark.parametrize("name", sorted(PAGES | MAILS))
+async def test_no_axe_violation_and_nothing_off_a_phone_screen(browser: Any, name: str) -> None:
+    page = await browser.new_page(viewport=PHONE)
+    try:
+        await page.set_content((PAGES | MAILS)[name], wait_until="load")
+        assert await axe_violations(page) == []
+        assert await overflow(page) <= 0
+    finally:
+        await page.close()
+
+
+def test_every_state_and_mail_is_checked() -> None:
+    assert len(PAGES) == len(cs.AUTHORIZATION_STATES) + len(cs.SESSION_STATES) + 2
+    assert {"correo-access_revoked", "correo-session_ended_still_authorized"} <= set(MAILS)
