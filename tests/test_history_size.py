@@ -35,9 +35,11 @@ NO_ANSWER = LogContact(
     actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.NO_ANSWER, note="buzón"
 )
 REACHED = LogContact(actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED)
-# The issue's target. Measured 28.8-29.0 KB (2026-11-25) with a 13-character task queue
-# like "support-cases"; the API's start adds the UI's summary and details, about 0.2 KB.
-TYPICAL_CASE_BYTES = 30 * 1024
+# The issue's target was 30 KB, measured 28.8-29.0 KB (2026-11-25) with a 13-character
+# task queue like "support-cases"; the API's start adds the UI's summary and details,
+# about 0.2 KB. Issue 12 added two customer mails to this path (the confirmation of the
+# authorization and of the session's end) and their version marker: 32.0 KB measured.
+TYPICAL_CASE_BYTES = 33 * 1024
 
 
 def _short_queue() -> str:
