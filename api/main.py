@@ -19,10 +19,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from activities.db import make_pool
+from activities.logs import configure as configure_logging
 from activities.settings import Settings
 from activities.store import CaseStore
-from api import errors, limits, logging_filters
+from api import errors, limits, logging_filters, metrics
 from api.deps import Services
+from api.logs import RequestContext
 from api.routers import cases, customer, health, history, reports, sla
 from api.workflow_gateway import acting
 from worker.connect import connect
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or Settings()
+        if settings is None:  # the process's own app (uvicorn): its logs are ours to format
+            configure_logging(s.log_format, s.log_level)
         if not s.database_url:
             raise RuntimeError("DATABASE_URL is not set (`make run` sets it for you)")
         consent.configure(s.require_secret())
@@ -71,12 +75,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         json_max_bytes=limits.JSON_MAX_BYTES,
         form_max_bytes=limits.FORM_MAX_BYTES,
     )
+    # Outermost: every answer (a 413 from the cap too) gets its request id, access line
+    # and metrics.
+    app.add_middleware(RequestContext)
     # uvicorn imports this after configuring its logging: tokens in paths stay out of it.
     logging_filters.install()
     for module in (health, cases, history, sla, reports, customer):
         # The case routes note who acts, so commands can name them to customers.
         deps = [Depends(acting)] if module is cases else None
         app.include_router(module.router, dependencies=deps)
+    app.include_router(metrics.router)
     _offline_docs(app)
     return app
 

@@ -84,6 +84,8 @@ def server(
         # Required by the API's start-up once customer consents are signed.
         "CONSENT_HMAC_SECRET": "test-limits-" + "k" * 32,
         "PYTHONUNBUFFERED": "1",
+        # Access lines as a person reads them (JSON would escape their quotes).
+        "LOG_FORMAT": "text",
     }
     command = ["uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:

@@ -62,6 +62,7 @@ POST /cases/{case_id}/plan                     401   401     401  403   403  404
 GET  /sla/matrix                               401   401     401  200   200  200  200
 GET  /sla/evaluate                             401   401     401  200   200  200  200
 GET  /reports/sla                              401   401     401  403   403  200  200
+GET  /metrics                                  401   401     401  403   403  403  200
 """
 
 

@@ -8,9 +8,10 @@ import signal
 from datetime import timedelta
 
 from activities.db import make_pool
+from activities.logs import configure as configure_logging
 from activities.settings import Settings
-from worker.build import build_worker, case_activities
-from worker.connect import connect
+from worker.build import build_worker, case_activities, report_activities
+from worker.connect import connect, metrics_runtime
 from workflows.sla import load_policy
 
 log = logging.getLogger("worker")
@@ -28,22 +29,30 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with make_pool(settings.database_url, settings.database_pool_max) as pool:
-        client = await connect(settings)
+        # The Runtime's Prometheus endpoint serves the SDK's and the workflows' metrics.
+        client = await connect(settings, metrics_runtime(settings))
         worker = build_worker(
             client,
             settings.temporal_task_queue,
-            case_activities(pool, client, settings, policy.timezone),
+            [
+                *case_activities(pool, client, settings, policy.timezone),
+                *report_activities(pool, settings, policy),
+            ],
             graceful_shutdown_timeout=_GRACE,
         )
         log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
+        if settings.worker_metrics_port:
+            where = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
+            log.info("metrics at http://%s/metrics", where)
         async with worker:  # leaving the block finishes running activities, then stops
             await stop.wait()
             log.info("shutting down")
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(serve(Settings()))
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

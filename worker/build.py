@@ -13,9 +13,13 @@ from activities.db import Pool
 from activities.mail import Mailer
 from activities.messaging import Messaging
 from activities.projection import Projector
+from activities.report_mail import ReportMailer
 from activities.settings import Settings
+from worker.interceptors import RequestIdWorker
 from workflows import consent
 from workflows.case import CaseWorkflow
+from workflows.report_mail import SlaReportMailWorkflow
+from workflows.sla import SlaPolicy
 
 
 def case_activities(pool: Pool, client: Client, settings: Settings, tz: str) -> list[Any]:
@@ -24,6 +28,11 @@ def case_activities(pool: Pool, client: Client, settings: Settings, tz: str) -> 
     projector = Projector(pool, client)
     messaging = Messaging(pool, Mailer(settings), settings, tz)
     return [projector.project, projector.record_case, *messaging.activities()]
+
+
+def report_activities(pool: Pool, settings: Settings, policy: SlaPolicy) -> list[Any]:
+    """The daily SLA report's mail (`workflows.report_mail`)."""
+    return [ReportMailer(pool, Mailer(settings), settings, policy).mail_sla_report]
 
 
 # email_validator is imported lazily, on the first address validation; passing it
@@ -43,10 +52,12 @@ def build_worker(
     # 20 pollers: the SDK default of 5 capped new cases at about 60/s on 2 cores.
     options.setdefault("workflow_task_poller_behavior", PollerBehaviorSimpleMaximum(20))
     options.setdefault("workflow_runner", WORKFLOW_RUNNER)
+    # Request ids from the API's headers to the activities' log lines.
+    options.setdefault("interceptors", [RequestIdWorker()])
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[CaseWorkflow],
+        workflows=[CaseWorkflow, SlaReportMailWorkflow],
         activities=list(activities),
         **options,
     )

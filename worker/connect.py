@@ -11,9 +11,12 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from activities.settings import Settings
+from worker.interceptors import RequestIdClient
+from workflows.metrics import HISTOGRAM_BUCKETS
 from workflows.search_attributes import DEFINITIONS
 
 _TYPES = {
@@ -39,13 +42,29 @@ def _read(path: Path | None) -> bytes | None:
     return None if path is None else path.read_bytes()
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client whose starts and updates carry the current request id (a header)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
         tls=tls_config(settings),
+        interceptors=[RequestIdClient()],
+        runtime=runtime,
     )
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """The worker's Runtime with the SDK's own Prometheus endpoint, serving the SDK's
+    metrics and those the workflows record (`workflows.metrics`); None when
+    WORKER_METRICS_PORT is 0. One per process: it binds the port."""
+    if not settings.worker_metrics_port:
+        return None
+    address = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
+    prometheus = PrometheusConfig(
+        bind_address=address, histogram_bucket_overrides=HISTOGRAM_BUCKETS
+    )
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 
 
 async def register_search_attributes(client: Client, namespace: str) -> list[str]:

@@ -29,9 +29,13 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from activities.db import migrate
+from activities.logs import configure as configure_logging
 from activities.settings import KEY_DIGEST, ApiPrincipal, Role, Settings
 from api import keys as api_keys
+from worker.connect import connect
+from worker.schedules import SCHEDULE_ID, ensure_report_schedule
 from workflows.search_attributes import DEFINITIONS
+from workflows.sla import load_policy
 
 log = logging.getLogger("dev")
 BIN = Path(sys.executable).parent
@@ -163,6 +167,8 @@ class Stack:
         self.settings = settings
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.env = dict(os.environ)
+        # People read these logs at a terminal; LOG_FORMAT=json still asks for JSON.
+        self.env.setdefault("LOG_FORMAT", "text")
 
     def spawn(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
         log.info("starting %s", name)
@@ -222,6 +228,7 @@ class Stack:
         configured = s.api_keys or s.api_keys_file
         made = [] if configured else asyncio.run(dev_keys(database_url))
         self.spawn("worker", [sys.executable, "-m", "worker"])
+        self.schedule_report()
         api = self.spawn(
             "api",
             [
@@ -237,6 +244,20 @@ class Stack:
         )
         wait_for_port(s.api_host, s.api_port, 60, api)
         self.announce(made)
+
+    def schedule_report(self) -> None:
+        """Create or update the daily SLA report's Schedule (paused stays paused)."""
+        s = self.settings
+        timezone = load_policy(s.sla_policy_file, s.sla_holidays_file).timezone
+
+        async def ensure() -> str:
+            client = await connect(s)
+            return await ensure_report_schedule(client, s.temporal_task_queue, timezone)
+
+        try:
+            log.info("schedule %s %s", SCHEDULE_ID, asyncio.run(ensure()))
+        except Exception as exc:  # the cases work without it; say so and carry on
+            log.error("could not create the SLA report schedule: %s", exc)
 
     def announce(self, made: list[tuple[ApiPrincipal, str]]) -> None:
         s = self.settings
@@ -286,8 +307,9 @@ def running(settings: Settings) -> Iterator[Stack]:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    with running(Settings()) as stack:
+    settings = Settings()
+    configure_logging(settings.log_format if "LOG_FORMAT" in os.environ else "text")
+    with running(settings) as stack:
         code = stack.watch()
     sys.exit(code)
 

@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import consent
+    from workflows import consent, metrics
     from workflows import transitions as tr
     from workflows.deadlines import fire_due, pending
     from workflows.domain import SlaState, Stage
@@ -122,6 +122,7 @@ class CaseWorkflow:
             self._apply(tr.register(self.state_now))
             self.registered = True
         while not self.state_now.stage.is_terminal:
+            metrics.deadlines_due(self.state_now, workflow.now())
             self._apply(fire_due(self.state_now, workflow.now()))
             if self.state_now.stage.is_terminal:
                 break
@@ -189,6 +190,7 @@ class CaseWorkflow:
         )
         mails = [customer_mail(k, state, str(workflow.uuid4()), now) for k in fx.customer]
         self._lanes.queue(change, mails)
+        metrics.changed(state, fx)
         self._index(state)
         workflow.set_current_details(self.details())
         self._changed = True

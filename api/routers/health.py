@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from api.deps import Services, ServicesDep
 from workflows.search_attributes import PROJECTION_STATE
@@ -42,6 +46,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     body: dict[str, object] = {"status": "ready" if ready else "unavailable", **checks}
     if checks["temporal"] == "ok":
         body |= await _projection(services)
+        body |= await _worker(services)
     return JSONResponse(body, 200 if ready else 503)
 
 
@@ -58,3 +63,39 @@ async def _projection(services: Services) -> dict[str, object]:
         return {"projection": "unknown"}
     behind = counted.count
     return {"projection": "lagging" if behind else "current", "cases_behind": behind}
+
+
+# Temporal lists a task queue's pollers for minutes after they stop, with the time of
+# each one's latest poll; a worker that is alive polls again at least every minute (a
+# long poll's span on the server), so a latest poll older than this means none is left.
+POLLER_FRESH_SECONDS = 75
+
+
+async def _worker(services: Services) -> dict[str, object]:
+    """Whether a worker polls the case task queue for workflow tasks: without one no
+    action is taken (each waits UPDATE_TIMEOUT_SECONDS, then 503) and no deadline fires.
+
+    Reported, not failing readiness: readiness decides whether this API replica gets
+    traffic, and every replica sees the same queue, so failing it would take the whole
+    API away while it still opens cases (202, registered when a worker returns) and
+    answers reads from PostgreSQL. Ops alert on `"worker": "absent"` or on the worker's
+    metrics endpoint being down. A worker that stops shows here within about 75 s."""
+    assert services.temporal is not None
+    s = services.settings
+    request = DescribeTaskQueueRequest(
+        namespace=s.temporal_namespace,
+        task_queue=TaskQueue(name=s.temporal_task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    try:
+        described = await asyncio.wait_for(
+            services.temporal.workflow_service.describe_task_queue(request), timeout=3
+        )
+    except Exception as exc:
+        log.warning("readiness: task queue: %s", exc)
+        return {"worker": "unknown"}
+    now = time.time()
+    polling = [
+        p for p in described.pollers if now - p.last_access_time.ToSeconds() <= POLLER_FRESH_SECONDS
+    ]
+    return {"worker": "polling" if polling else "absent", "worker_pollers": len(polling)}
