@@ -25,8 +25,21 @@ from tests.pure_cases import (
 )
 from workflows import transitions as tr
 from workflows.domain import Stage
-from workflows.effects import SYSTEM, CustomerMessage, Effects, Event, EventType, Notice
-from workflows.models import AuthorizationStatus, RemoteAccessKind, ResolutionMethod
+from workflows.effects import (
+    SYSTEM,
+    CustomerMessage,
+    Effects,
+    Event,
+    EventType,
+    Notice,
+    confirmations,
+)
+from workflows.models import (
+    AuthorizationStatus,
+    RemoteAccessKind,
+    RequestRemoteAccess,
+    ResolutionMethod,
+)
 
 CUSTOMER = "cliente:C-42"
 MINUTE = timedelta(minutes=1)
@@ -346,3 +359,33 @@ def test_a_revocation_during_phone_resolution_keeps_the_phone_stage() -> None:
     assert state.stage is Stage.RESOLUCION_TELEFONICA
     decide(state, "revoked", NOW + 2 * MINUTE)
     assert state.stage is Stage.RESOLUCION_TELEFONICA
+
+
+def test_the_technicians_display_name_is_kept_beside_the_login() -> None:
+    state = registered()
+    emailed(state)
+    cmd = RequestRemoteAccess(
+        actor="ana", agent_name="Ana García", reason="Revisar", access=RemoteAccessKind.VIEW
+    )
+    tr.request_remote(state, cmd, NOW, "req-1")
+    assert (auth_of(state).agent, auth_of(state).agent_name) == ("ana", "Ana García")
+    decide(state, "authorized")
+    tr.start_session(state, "sofia", NOW, "ses-1", "Sofía Martín")
+    assert (session_of(state).agent, session_of(state).agent_name) == ("sofia", "Sofía Martín")
+
+
+def test_each_decision_and_a_sessions_end_ask_for_one_confirmation_mail() -> None:
+    state = registered()
+    emailed(state)
+    request(state)
+    confirm = confirmations
+    assert confirm(decide(state, "authorized")) == [CustomerMessage.ACCESS_AUTHORIZED]
+    assert confirm(start(state)) == []
+    assert confirm(end(state)) == [CustomerMessage.SESSION_ENDED]
+    start(state, session_id="ses-2")
+    # The revocation's mail tells of the session it ended: one mail, not two.
+    assert confirm(decide(state, "revoked")) == [CustomerMessage.ACCESS_REVOKED]
+    rejected = registered()
+    emailed(rejected)
+    request(rejected)
+    assert confirm(decide(rejected, "rejected")) == [CustomerMessage.ACCESS_REJECTED]
