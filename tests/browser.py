@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import ViewportSize
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(os.environ.get("AXE_CORE_JS", ROOT / ".cache/axe-core/package/axe.min.js"))
 ARTIFACTS = ROOT / "test-artifacts"
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 # The flags keep Chromium off the network it cannot reach here and out of root's sandbox.
 FLAGS = [
     "--no-sandbox",
