@@ -44,7 +44,7 @@ async def test_no_axe_violation_and_nothing_off_a_phone_screen(browser: Any, nam
         await page.close()
 
 
-def test_every_state_and_mail_is_checked() -> None:
+async def test_every_state_and_mail_is_checked() -> None:
     assert len(PAGES) == len(cs.AUTHORIZATION_STATES) + len(cs.SESSION_STATES) + 2
     assert {"correo-access_revoked", "correo-session_ended_still_authorized"} <= set(MAILS)
 
