@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -26,7 +26,6 @@ from api import errors, limits, logging_filters, metrics
 from api.deps import Services
 from api.logs import RequestContext
 from api.routers import cases, customer, health, history, reports, sla
-from api.workflow_gateway import acting
 from worker.connect import connect
 from workflows import consent
 from workflows.sla import load_policy
@@ -81,9 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # uvicorn imports this after configuring its logging: tokens in paths stay out of it.
     logging_filters.install()
     for module in (health, cases, history, sla, reports, customer):
-        # The case routes note who acts, so commands can name them to customers.
-        deps = [Depends(acting)] if module is cases else None
-        app.include_router(module.router, dependencies=deps)
+        app.include_router(module.router)
     app.include_router(metrics.router)
     _offline_docs(app)
     return app

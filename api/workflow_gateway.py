@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -22,8 +21,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from activities.settings import ApiPrincipal, Settings
-from api.deps import PrincipalDep, Services
+from activities.settings import Settings
+from api.deps import Services
 from api.errors import ActionRefused, CaseNotFound, Forbidden, Unavailable
 from api.schemas import CaseOut, SlaOut
 from workflows.case import (
@@ -146,31 +145,10 @@ def update_id(update: CaseUpdate, cmd: ActionInput) -> str:
     return f"{name}:{uuid.uuid4()}"
 
 
-# Who sends this request's action, set by `acting` (a dependency of the case routes,
-# api.main) so that a command the customer will read about (a remote-access request, a
-# session) names the person by their display name without every route passing it.
-_acting: ContextVar[ApiPrincipal | None] = ContextVar("acting", default=None)
-
-
-async def acting(principal: PrincipalDep) -> None:
-    _acting.set(principal)
-
-
-def named(cmd: ActionInput) -> ActionInput:
-    """`cmd` with the acting person's display name, if it has room for one."""
-    who = _acting.get()
-    if who is None or who.name != cmd.actor or "agent_name" not in type(cmd).model_fields:
-        return cmd
-    if getattr(cmd, "agent_name", None) is not None:
-        return cmd
-    return cmd.model_copy(update={"agent_name": who.display_name})
-
-
 async def send_update(
     client: Client, case_id: str, update: CaseUpdate, cmd: ActionInput, wait: timedelta
 ) -> CaseState:
     """Send an action to the case's workflow and answer with the case as it is after it."""
-    cmd = named(cmd)
     handle = client.get_workflow_handle_for(CaseWorkflow.run, case_id)
     ident = update_id(update, cmd)
     give_up = asyncio.get_running_loop().time() + wait.total_seconds()

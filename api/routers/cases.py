@@ -194,7 +194,10 @@ class CaseActions:
             raise Forbidden(
                 f"agent {body.agent!r} is not the authenticated user {principal.name!r}"
             )
-        cmd = command.model_validate(body.model_dump(exclude={"agent"}) | {"actor": principal.name})
+        who: dict[str, str] = {"actor": principal.name}
+        if "agent_name" in command.model_fields:  # customers read the person's name
+            who["agent_name"] = principal.display_name
+        cmd = command.model_validate(body.model_dump(exclude={"agent"}) | who)
         state = await send_update(self.temporal, case_id, update, cmd, self.settings.update_timeout)
         return as_seen_by(principal, case_out(state, self.settings))
 
