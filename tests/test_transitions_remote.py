@@ -348,11 +348,6 @@ def test_resolving_supersedes_a_granted_authorization() -> None:
     assert fx.events[1].data["methods"] == ["remote"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a revocation during phone resolution moves the case back to contacto, "
-    "where the end of access (deadlines._end_access) leaves it",
-)
 def test_a_revocation_during_phone_resolution_keeps_the_phone_stage() -> None:
     state = granted()
     contact(state, NOW + MINUTE, attempt_id="att-2")  # the customer was reached by phone

@@ -41,7 +41,9 @@ def _warn(state: CaseState, now: datetime, fx: Effects) -> None:
     assert c.response_due is not None
     assert c.warning_at is not None
     state.sla.warned_at = now
-    left = int((c.response_due - now).total_seconds() // 60)
+    # Late (the worker was away across both instants), the warning still goes out, but
+    # never counts negative minutes: the breach follows in the same pass.
+    left = max(0, int((c.response_due - now).total_seconds() // 60))
     fx.event(EventType.SLA_WARNING, SYSTEM, warning_at=c.warning_at, response_due=c.response_due)
     fx.notify(
         "agents",

@@ -187,7 +187,10 @@ def decide_remote(state: CaseState, cmd: DecideRemoteAccess, now: datetime) -> E
             EventType.REMOTE_ACCESS_REVOKED,
             f"Caso {state.case_id}: el cliente revocó la autorización de acceso remoto.",
         )
-    set_stage(state, Stage.CONTACTO, fx, actor)
+    # Back to contact only from the remote stages: a case already being solved by phone
+    # stays there, as it does when access simply runs out.
+    if state.stage in (Stage.AUTORIZACION_REMOTA, Stage.ACCESO_REMOTO):
+        set_stage(state, Stage.CONTACTO, fx, actor)
     return fx
 
 
