@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from worker.build import build_worker
+from worker.connect import register_search_attributes
 from workflows import consent
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity
@@ -172,6 +173,16 @@ async def act(
     """Send an action and read the case after it, as the API does."""
     await handle.execute_update(update, cmd)
     return await handle.query(CaseWorkflow.state)
+
+
+async def start_skipping_server() -> WorkflowEnvironment:
+    """The time-skipping test server from its wheel, search attributes registered."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await register_search_attributes(env.client, env.client.namespace)
+    return env
 
 
 async def start_dev_server(*extra_args: str) -> WorkflowEnvironment:

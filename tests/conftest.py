@@ -18,13 +18,16 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.db import migrate
-from tests.builders import CONSENT_SECRET, start_dev_server, terminate_started
-from worker.connect import register_search_attributes
-from worker.dev import BIN, embedded_postgres
+from tests.builders import (
+    CONSENT_SECRET,
+    start_dev_server,
+    start_skipping_server,
+    terminate_started,
+)
+from worker.dev import embedded_postgres
 from workflows import consent
 
 
@@ -57,11 +60,7 @@ async def migrated_db(postgres_url: str) -> str:
 
 @pytest.fixture(scope="session")
 async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    await register_search_attributes(env.client, env.client.namespace)
+    env = await start_skipping_server()
     yield env
     await env.shutdown()
 

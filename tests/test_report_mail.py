@@ -20,18 +20,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 from temporalio.client import ScheduleOverlapPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.db import make_pool
 from activities.report_mail import period, spell_period, spell_seconds
 from activities.settings import Settings
 from api.workflow_gateway import open_case
-from tests.builders import case_input
+from tests.builders import case_input, start_skipping_server
 from tests.stack import ApiStack, Inbox, api_stack, free_port
 from worker.build import build_worker, report_activities
-from worker.connect import register_search_attributes
-from worker.dev import BIN
 from worker.schedules import ensure_report_schedule
 from workflows.domain import Plan, Severity
 from workflows.report_mail import ReportMailInput, SlaReportMailWorkflow
@@ -81,11 +78,7 @@ def test_durations_in_words() -> None:
 
 @pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    await register_search_attributes(env.client, env.client.namespace)
+    env = await start_skipping_server()
     yield env
     await env.shutdown()
 

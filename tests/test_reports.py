@@ -24,14 +24,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.workflow_gateway import open_case
-from tests.builders import case_input
+from tests.builders import case_input, start_skipping_server
 from tests.stack import ApiStack, api_stack
-from worker.connect import register_search_attributes
-from worker.dev import BIN
 from workflows.domain import Plan, Severity
 from workflows.models import Customer
 from workflows.sla import DEFAULT_POLICY_PATH, SlaPolicy, load_policy
@@ -59,11 +56,7 @@ def old_policy(folder: Path) -> SlaPolicy:
 
 @pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    await register_search_attributes(env.client, env.client.namespace)
+    env = await start_skipping_server()
     yield env
     await env.shutdown()
 
