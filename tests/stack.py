@@ -122,13 +122,13 @@ class ApiStack:
             f"/cases/{case_id}/{path}", json=body or {}, headers=self.auth(key)
         )
 
-    async def projected(self, case_id: str) -> list[dict[str, Any]]:
+    async def projected(self, case_id: str, within: float = 20) -> list[dict[str, Any]]:
         """Waits until PostgreSQL has every event of the case as the workflow has it now
         (the read model follows the workflow and may lag) and returns the events."""
         live = await self.http.get(f"/cases/{case_id}", headers=self.auth("key-ops"))
         assert live.json()["source"] == "workflow"
         wanted = live.json()["revision"]
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(within):
             while True:
                 r = await self.http.get(f"/cases/{case_id}/events", headers=self.auth("key-ops"))
                 events: list[dict[str, Any]] = r.json() if r.status_code == 200 else []
