@@ -14,19 +14,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import consent, metrics
     from workflows import transitions as tr
+    from workflows.answers import AnswerBook
     from workflows.deadlines import fire_due, pending
-    from workflows.domain import SlaState, Stage
     from workflows.effects import SYSTEM, Effects, confirmations
     from workflows.lanes import Lanes
     from workflows.legacy_v1 import LegacyV1
     from workflows.messages import (
         ActionResult,
-        Answer,
         CaseInput,
         Change,
         EventRecord,
@@ -48,46 +46,21 @@ with workflow.unsafe.imports_passed_through():
         Resolve,
         StartRemoteSession,
     )
+    from workflows.refusals import (
+        ACTION_NOT_ALLOWED,
+        CONSENT_NOT_PROVEN,
+        CONTINUING_AS_NEW,
+        refused,
+    )
     from workflows.rules import Action, allowed_actions, possible_methods, refusal
-    from workflows.search_attributes import search_attribute_updates
-    from workflows.sla import evaluate
+    from workflows.search_attributes import SearchIndex, case_details
     from workflows.timer import DeadlineTimer
 
-ACTION_NOT_ALLOWED = "ActionNotAllowed"
-REQUEST_ID_REUSED = "RequestIdReused"
-CONTINUING_AS_NEW = "ContinuingAsNew"
-CONSENT_NOT_PROVEN = "ConsentNotProven"
 # Cases started before this marker existed run version 1 (`workflows.legacy_v1`).
 EFFECT_LANES = "effect-lanes"
 # Cases past this marker mail the customer a confirmation of each decision and the end of
 # each session (`workflows.effects.confirmations`).
 DECISION_MAILS = "decision-mails"
-_ANSWERS_KEPT = 200
-
-
-def _refused(message: str, state: CaseState, allowed: list[str], kind: str) -> ApplicationError:
-    return ApplicationError(
-        message, {"stage": state.stage.value, "allowed": allowed}, type=kind, non_retryable=True
-    )
-
-
-def initial_state(inp: CaseInput) -> CaseState:
-    commitment = evaluate(inp.policy, inp.plan, inp.severity.severity, inp.registered_at)
-    return CaseState(
-        case_id=inp.case_id,
-        stage=Stage.REGISTRO,
-        plan=inp.plan,
-        severity=inp.severity.severity,
-        severity_assignment=inp.severity,
-        customer=inp.customer,
-        summary=inp.summary,
-        description=inp.description,
-        affected_services=inp.affected_services,
-        registered_at=inp.registered_at,
-        opened_by=inp.opened_by,
-        timings=inp.timings,
-        sla=tr.initial_sla(commitment),
-    )
 
 
 @workflow.defn(name="CaseWorkflow")
@@ -96,12 +69,12 @@ class CaseWorkflow:
     def __init__(self, inp: CaseInput) -> None:
         self.input = inp
         self.fresh = inp.state is None
-        self.state_now = inp.state or initial_state(inp)
+        self.state_now = inp.state or tr.initial_state(inp)
         self.registered = not self.fresh
-        self._answers = {a.key: a for a in inp.answers}
+        self._answers = AnswerBook(inp.answers, inp.seen_request_ids)
         self._closing = False
         self._changed = False
-        self._indexed: dict[str, object] = {}  # search attributes as last upserted
+        self._index = SearchIndex()
         self._timer = DeadlineTimer()
         self._v1 = None if workflow.patched(EFFECT_LANES) else LegacyV1(self)
         self._lanes = Lanes(
@@ -141,10 +114,13 @@ class CaseWorkflow:
         # delivered yet goes along with the state and the answers.
         self._closing = True
         await workflow.wait_condition(workflow.all_handlers_finished)
-        answers = list(self._answers.values())[-_ANSWERS_KEPT:]
         workflow.continue_as_new(
             self.input.model_copy(
-                update={"state": self.state_now, "answers": answers, "pending": self._lanes.pending}
+                update={
+                    "state": self.state_now,
+                    "answers": self._answers.carried(),
+                    "pending": self._lanes.pending,
+                }
             )
         )
 
@@ -191,19 +167,9 @@ class CaseWorkflow:
         mails = [customer_mail(k, state, str(workflow.uuid4()), now) for k in fx.customer]
         self._lanes.queue(change, mails)
         metrics.changed(state, fx)
-        self._index(state)
+        self._index.upsert(state)
         workflow.set_current_details(self.details())
         self._changed = True
-
-    def _index(self, state: CaseState) -> None:
-        """Upsert only the search attributes that changed: each upsert is a history
-        event, and most changes (a contact) touch none or one of them."""
-        changed = [
-            u for u in search_attribute_updates(state) if self._indexed.get(u.key.name) != u.value
-        ]
-        if changed:
-            workflow.upsert_search_attributes(changed)
-            self._indexed |= {u.key.name: u.value for u in changed}
 
     def _undeliverable(self, summary: str, reason: str, to_customer: bool) -> None:
         self._apply(tr.message_failed(self.state_now, summary, reason, to_customer))
@@ -213,16 +179,7 @@ class CaseWorkflow:
 
     def details(self) -> str:
         """The case at a glance, for the Temporal UI's current details."""
-        s, now = self.state_now, workflow.now()
-        c = s.sla.commitment
-        lines = [f"**Etapa:** {s.stage.value}", f"**SLA:** {s.sla.state.value}"]
-        if s.sla.state is SlaState.PENDING and c.response_due is not None:
-            mins = int((c.response_due - now).total_seconds() // 60)
-            lines.append(f"**Tiempo restante:** {mins} min (vence {c.response_due.isoformat()})")
-        auth = s.authorization
-        if auth is not None and auth.status.value in ("pending", "granted"):
-            lines.append(f"**Autorización remota:** {auth.status.value} ({auth.access.value})")
-        return "  \n".join(lines)
+        return case_details(self.state_now, workflow.now())
 
     # --- Updates ---
     # Ids drawn with workflow.uuid4() are part of what replay must reproduce: a later
@@ -230,60 +187,25 @@ class CaseWorkflow:
     # drawn when the change is applied, as version 1 did, and no draw is added or
     # removed on a path without a new version marker.
 
-    @staticmethod
-    def _request(action: Action, cmd: ActionInput) -> tuple[str, str] | None:
-        """(key, body digest) of a request a client may retry: one key per action,
-        acting identity and request id, so nobody else's id can shadow it."""
-        if cmd.request_id is None:
-            return None
-        return f"{action.value}:{cmd.actor}:{cmd.request_id}", cmd.body_digest()
-
-    def _earlier(self, action: Action, cmd: ActionInput) -> int | None:
-        """The revision an earlier identical request produced, when `cmd` is its retry;
-        refuses the same request id with a different body."""
-        if cmd.request_id in self.input.seen_request_ids:  # applied by version 1
-            return self.state_now.revision
-        request = self._request(action, cmd)
-        answer = None if request is None else self._answers.get(request[0])
-        if answer is None or request is None:
-            return None
-        if answer.body_sha256 != request[1]:
-            raise _refused(
-                f"request_id {cmd.request_id!r} was already used for a different {action.value}",
-                self.state_now,
-                [],
-                REQUEST_ID_REUSED,
-            )
-        return answer.revision
-
-    def _remember(self, action: Action, cmd: ActionInput) -> None:
-        request = self._request(action, cmd)
-        if request is None:
-            return
-        key, digest = request
-        self._answers[key] = Answer(key=key, body_sha256=digest, revision=self.state_now.revision)
-        if len(self._answers) > 2 * _ANSWERS_KEPT:
-            self._answers = dict(list(self._answers.items())[-_ANSWERS_KEPT:])
-
     def _check(self, action: Action) -> None:
         state, now = self.state_now, workflow.now()
         problem = refusal(state, action, now)
         if problem is not None:
             allowed = [a.value for a in allowed_actions(state, now)]
-            raise _refused(problem, state, allowed, ACTION_NOT_ALLOWED)
+            raise refused(problem, state, allowed, ACTION_NOT_ALLOWED)
 
     def _validate(self, action: Action, cmd: ActionInput) -> bool:
         """Refuses before history; True when `cmd` is a retry the handler answers."""
         if self._closing:
-            raise _refused(
+            raise refused(
                 "the case is continuing as new; retry", self.state_now, [], CONTINUING_AS_NEW
             )
-        if self._earlier(action, cmd) is not None:
+        if self._answers.earlier(action, cmd, self.state_now) is not None:
             return True
         if action is not Action.DECIDE_REMOTE_ACCESS and (
             cmd.actor == SYSTEM or cmd.actor.startswith("cliente:")
         ):
-            raise _refused(f"{cmd.actor!r} is not an agent", self.state_now, [], ACTION_NOT_ALLOWED)
+            raise refused(f"{cmd.actor!r} is not an agent", self.state_now, [], ACTION_NOT_ALLOWED)
         self._check(action)
         return False
 
@@ -295,13 +217,13 @@ class CaseWorkflow:
             return ActionResult(case_id=self.state_now.case_id, revision=revision)
         if not self.registered:
             await workflow.wait_condition(lambda: self.registered)
-        earlier = self._earlier(action, cmd)
+        earlier = self._answers.earlier(action, cmd, self.state_now)
         if earlier is not None:
             return ActionResult(case_id=self.state_now.case_id, revision=earlier, replayed=True)
         # A deadline may have fired since the validator ran (same workflow task).
         self._check(action)
         self._apply(change(workflow.now()))
-        self._remember(action, cmd)
+        self._answers.remember(action, cmd, self.state_now.revision)
         return self._result()
 
     @workflow.update
@@ -347,7 +269,7 @@ class CaseWorkflow:
         expected = "granted" if cmd.decision == "revoked" else "pending"
         if auth is None or auth.request_id != cmd.authorization_id or auth.status != expected:
             status = auth.status.value if auth else "none"
-            raise _refused(
+            raise refused(
                 f"this authorization request cannot be {cmd.decision} now (its status is {status})",
                 self.state_now,
                 [],
@@ -363,7 +285,7 @@ class CaseWorkflow:
             state.case_id, cmd.authorization_id, cmd.decision, cmd.text_shown, cmd.proof or ""
         )
         if not proven:
-            raise _refused(
+            raise refused(
                 "only the customer's own page can decide on remote access",
                 state,
                 [],
@@ -408,7 +330,7 @@ class CaseWorkflow:
         missing = set(cmd.methods) - possible_methods(self.state_now)
         if missing:
             names = ", ".join(sorted(m.value for m in missing))
-            raise _refused(
+            raise refused(
                 f"resolution method(s) {names} did not take place on this case "
                 "(phone needs a call that reached the customer; remote needs a finished "
                 "remote session)",

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
+from workflows.domain import SlaState
 from workflows.models import CaseState
 
 CASE_STAGE = SearchAttributeKey.for_keyword("CaseStage")
@@ -57,3 +59,36 @@ def search_attribute_updates(state: CaseState) -> list[SearchAttributeUpdate[Any
         _when(SLA_RESPONSE_DUE, c.response_due),
         _when(SLA_WARNING_AT, c.warning_at),
     ]
+
+
+def case_details(state: CaseState, now: datetime) -> str:
+    """The case at a glance, for the Temporal UI's current details (Markdown).
+
+    The time left is as of `now`, the last change; the absolute due time sits beside it.
+    """
+    c = state.sla.commitment
+    lines = [f"**Etapa:** {state.stage.value}", f"**SLA:** {state.sla.state.value}"]
+    if state.sla.state is SlaState.PENDING and c.response_due is not None:
+        mins = int((c.response_due - now).total_seconds() // 60)
+        lines.append(f"**Tiempo restante:** {mins} min (vence {c.response_due.isoformat()})")
+    auth = state.authorization
+    if auth is not None and auth.status.value in ("pending", "granted"):
+        lines.append(f"**Autorización remota:** {auth.status.value} ({auth.access.value})")
+    return "  \n".join(lines)
+
+
+class SearchIndex:
+    """Upserts only the search attributes that changed since the last upsert: each
+    upsert is a history event, and most changes (a contact) touch none or one."""
+
+    def __init__(self) -> None:
+        self._indexed: dict[str, object] = {}
+
+    def upsert(self, state: CaseState) -> None:
+        """Called from workflow code after every change of `state`."""
+        changed = [
+            u for u in search_attribute_updates(state) if self._indexed.get(u.key.name) != u.value
+        ]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._indexed |= {u.key.name: u.value for u in changed}

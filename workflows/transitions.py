@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from workflows.domain import Availability, SlaState, Stage
 from workflows.effects import SYSTEM, CustomerMessage, Effects, EventType
+from workflows.messages import CaseInput
 from workflows.models import (
     AuthorizationStatus,
     CaseState,
@@ -43,6 +44,26 @@ def set_stage(state: CaseState, stage: Stage, fx: Effects, actor: str) -> None:
 def initial_sla(commitment: Commitment) -> SlaStatus:
     state = SlaState.PENDING if commitment.committed else SlaState.NOT_COMMITTED
     return SlaStatus(commitment=commitment, state=state)
+
+
+def initial_state(inp: CaseInput) -> CaseState:
+    """The case as intake describes it, before registration, with its commitment."""
+    commitment = evaluate(inp.policy, inp.plan, inp.severity.severity, inp.registered_at)
+    return CaseState(
+        case_id=inp.case_id,
+        stage=Stage.REGISTRO,
+        plan=inp.plan,
+        severity=inp.severity.severity,
+        severity_assignment=inp.severity,
+        customer=inp.customer,
+        summary=inp.summary,
+        description=inp.description,
+        affected_services=inp.affected_services,
+        registered_at=inp.registered_at,
+        opened_by=inp.opened_by,
+        timings=inp.timings,
+        sla=initial_sla(commitment),
+    )
 
 
 def register(state: CaseState) -> Effects:
