@@ -44,12 +44,25 @@ class CaseEvent(Model):
 
 
 class EventRecord(Model):
+    """One entry of a case's event log, as it travels inside a `Change`.
+
+    It carries no id or time of its own: both follow from the change (`event_id`,
+    `Change.at`), which keeps what history stores per event small.
+    """
+
     type: str
     actor: str
     data: dict[str, Any] = Field(default_factory=dict)
 
 
 class TeamNotification(Model):
+    """A notice to the agents' or the supervisors' mailbox (a case queued, an SLA warning or
+    breach, a customer's decision, a message that could not be delivered).
+
+    `notification_id` is drawn by the workflow and is the Message-ID and the database key, so
+    a retried delivery or projection is recognised as the same notice, not sent twice.
+    """
+
     notification_id: str
     case_id: str
     audience: Literal["agents", "supervisors"]
@@ -91,6 +104,7 @@ class ProjectionBatch(Model):
 
     @property
     def event_types(self) -> list[str]:
+        """The batch's event types in order: its activity summary and what a rejection names."""
         return [e.type for c in self.changes for e in c.events]
 
 
@@ -108,6 +122,11 @@ class MailCase(Model):
 
 
 class AuthorizationMail(Model):
+    """What the customer's mails about a remote-access request show: who asks, for which kind of
+    access and why, by when to answer and how long access lasts once granted: what the
+    customer needs to know before deciding.
+    """
+
     request_id: str
     agent: str
     access: RemoteAccessKind
@@ -122,6 +141,10 @@ class AuthorizationMail(Model):
 
 
 class SessionMail(Model):
+    """What the customer's mails about a remote session show: until when it may run and, once
+    it ended, how, and whether the technician may still connect under the same authorization.
+    """
+
     session_id: str
     request_id: str
     agent: str
@@ -135,12 +158,21 @@ class SessionMail(Model):
 
 
 class ResolutionMail(Model):
+    """What the resolution mail shows: how the case was solved and until when it can be reopened."""
+
     summary: str
     methods: list[ResolutionMethod]
     reopen_until: datetime | None
 
 
 class CustomerMail(Model):
+    """One mail to the customer, with only the parts its `kind` needs (see the module: activity
+    inputs carry what the message shows, never the whole case).
+
+    `mail_id` follows from what the mail is about (the request, the session, the decision),
+    so a retried send is recognised as already sent and each decision is confirmed once.
+    """
+
     mail_id: str  # the Message-ID: a retried send is the same message
     kind: CustomerMessage
     case: MailCase
@@ -287,22 +319,46 @@ class ActionResult(Model):
 
 
 class CaseRecord(Model):
+    """Input of version 1's `record_case` activity: the whole case and its new events.
+
+    Kept only so that cases started by version 1 replay and finish; its fields must not
+    change, or their recorded histories no longer decode.
+    """
+
     state: CaseState
     events: list[CaseEvent]
 
 
 class CustomerNotice(Model):
+    """Input of version 1's `send_customer_notice` activity (acknowledgement, resolution).
+
+    Kept only so that cases started by version 1 replay and finish; its fields must not
+    change, or their recorded histories no longer decode.
+    """
+
     notice_id: str
     kind: Literal["acknowledgement", "resolution"]
     state: CaseState
 
 
 class AuthorizationRequestNotice(Model):
+    """Input of version 1's `request_customer_authorization` activity.
+
+    Kept only so that cases started by version 1 replay and finish; its fields must not
+    change, or their recorded histories no longer decode.
+    """
+
     state: CaseState
     request_id: str
     access_hours: float
 
 
 class SessionLinkNotice(Model):
+    """Input of version 1's `issue_session_link` activity.
+
+    Kept only so that cases started by version 1 replay and finish; its fields must not
+    change, or their recorded histories no longer decode.
+    """
+
     state: CaseState
     session_id: str

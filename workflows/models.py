@@ -29,10 +29,25 @@ from workflows.text import (
 
 
 class Model(BaseModel):
+    """Base of the case's models: an unknown field is an error, never silently dropped.
+
+    A client's misspelt field is refused (HTTP 422) instead of ignored. The same holds for
+    workflow payloads: a field written by newer code fails to load on a worker that lacks it,
+    so a new field is deployed to every worker before anything sends it.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
 
 class Customer(Model):
+    """The customer a case is for, and how the support team reaches them.
+
+    The seed has the team contact the user "mediante correo electrónico o telefónicamente":
+    `email` receives the acknowledgement, the remote-access request and the resolution, so it
+    must be an address our mailer can deliver to; `phone` is optional. `id` identifies who may
+    decide on remote access from the customer's page.
+    """
+
     id: Identifier
     name: Name
     email: MailAddress
@@ -40,11 +55,20 @@ class Customer(Model):
 
 
 class ContactChannel(StrEnum):
+    """How an agent tried to reach the customer: the seed's two channels, mail and phone."""
+
     EMAIL = "email"
     PHONE = "phone"
 
 
 class ContactOutcome(StrEnum):
+    """What a contact attempt achieved.
+
+    A mail can only be `sent`; a call is `reached`, `no_answer` or `voicemail`. A sent mail or
+    a call that reached the customer is the initial response the SLA measures; an unanswered
+    call or a voicemail leaves the SLA clock running.
+    """
+
     REACHED = "reached"
     NO_ANSWER = "no_answer"
     VOICEMAIL = "voicemail"
@@ -52,16 +76,38 @@ class ContactOutcome(StrEnum):
 
 
 class RemoteAccessKind(StrEnum):
+    """What the customer is asked to allow: `view` (see the screen) or `control` (also use
+    mouse and keyboard).
+
+    The customer reads it in the request and consents to exactly this kind, so it cannot be
+    widened after they decide: asking for more means a new request.
+    """
+
     VIEW = "view"
     CONTROL = "control"
 
 
 class ResolutionMethod(StrEnum):
+    """How a case was solved, per the seed: phone assistance and/or remote control of the
+    affected machine.
+
+    A method is accepted only if it took place on the case: `phone` needs a call that reached
+    the customer, `remote` a remote session that ended.
+    """
+
     PHONE = "phone"
     REMOTE = "remote"
 
 
 class AuthorizationStatus(StrEnum):
+    """Where a remote-access request stands.
+
+    Only a `pending` request can be authorized or rejected, and only a `granted` one can be
+    revoked or used to start a session. `rejected`, `expired` (unanswered in time, or access
+    that ran out), `revoked` and `superseded` (a newer request, a resolution or a
+    cancellation replaced it) are final, so an old link can never grant access again.
+    """
+
     PENDING = "pending"
     GRANTED = "granted"
     REJECTED = "rejected"
@@ -91,6 +137,13 @@ class CaseTimings(Model):
 
 
 class SlaStatus(Model):
+    """The initial-response SLA of a case: its commitment and how it stands.
+
+    `responded_at` is the first contact that reached the customer; `warned_at` and
+    `breached_at` are when the workflow's deadlines fired. A change of severity or plan
+    replaces the commitment, but a response already given or a breach already recorded stays.
+    """
+
     commitment: Commitment
     state: SlaState
     responded_at: datetime | None = None
@@ -99,6 +152,12 @@ class SlaStatus(Model):
 
 
 class ContactAttempt(Model):
+    """One try to reach the customer, as the agent logged it.
+
+    The first attempt that reached the customer is the case's initial response (it stops the
+    SLA clock); a phone call that reached them also allows resolving the case by phone.
+    """
+
     attempt_id: str
     channel: ContactChannel
     outcome: ContactOutcome
@@ -108,10 +167,19 @@ class ContactAttempt(Model):
 
     @property
     def reached_customer(self) -> bool:
+        """True for a sent mail or an answered call; no answer or a voicemail is no response."""
         return self.outcome in (ContactOutcome.REACHED, ContactOutcome.SENT)
 
 
 class Consent(Model):
+    """The customer's decision on remote access, kept as evidence that it was theirs.
+
+    The seed allows remote access only "previa solicitud y autorización por parte del
+    usuario". Each decision records when it was made, from which address and browser, and
+    the exact text the customer was shown, so the case can prove what they agreed to (or
+    refused, or withdrew).
+    """
+
     decision: Literal["authorized", "rejected", "revoked"]
     at: datetime
     ip: str | None
@@ -120,6 +188,13 @@ class Consent(Model):
 
 
 class RemoteAuthorization(Model):
+    """One request for remote access to the customer's machine, and the customer's answers.
+
+    A session may start only under a `granted` authorization before `access_until`; the
+    customer must answer before `expires_at`. A new request supersedes an open one, so at most
+    one authorization per case is ever pending or granted.
+    """
+
     request_id: str
     access: RemoteAccessKind
     reason: str
@@ -133,6 +208,13 @@ class RemoteAuthorization(Model):
 
 
 class RemoteSession(Model):
+    """A remote connection made under a granted authorization.
+
+    It never outlives that authorization: `expires_at` is the authorization's `access_until`,
+    and a revocation or the end of access ends the session. A session that ended, whatever
+    its `outcome`, is what allows resolving the case by the `remote` method.
+    """
+
     session_id: str
     request_id: str
     agent: str
@@ -145,6 +227,10 @@ class RemoteSession(Model):
 
 
 class Resolution(Model):
+    """How and by whom the case was solved. A case reopened and solved again keeps every
+    resolution, so the list is its history.
+    """
+
     methods: list[ResolutionMethod]
     summary: str
     agent: str
@@ -181,16 +267,21 @@ class CaseState(Model):
 
     @property
     def authorization(self) -> RemoteAuthorization | None:
+        """The latest request: the only one that can still be pending or granted."""
         return self.authorizations[-1] if self.authorizations else None
 
     @property
     def active_session(self) -> RemoteSession | None:
+        """The session still running, if any; while one runs the case cannot be resolved,
+        cancelled or asked for new access.
+        """
         if self.sessions and self.sessions[-1].ended_at is None:
             return self.sessions[-1]
         return None
 
     @property
     def customer_reached(self) -> bool:
+        """Whether any contact counted as reaching the customer (the seed's contacto happened)."""
         return any(c.reached_customer for c in self.contacts)
 
 
@@ -208,6 +299,14 @@ def check_outcome(channel: ContactChannel, outcome: ContactOutcome) -> None:
 
 
 class ActionInput(Model):
+    """What every action on a case carries: who acts, and an optional key to retry safely.
+
+    `actor` is the authenticated identity, set by the API rather than chosen by the client.
+    Sending the same `request_id` again with the same body returns the first answer instead
+    of applying the action twice (a lost response is safe to retry); reusing it with a
+    different body is refused.
+    """
+
     actor: Name
     request_id: RequestId | None = None
 
@@ -222,6 +321,13 @@ class ActionInput(Model):
 
 
 class LogContact(ActionInput):
+    """Record a try to reach the customer by mail or phone (the seed's contacto step).
+
+    The first contact moves a case out of registro. The first one that reaches the customer
+    is the initial response the SLA measures; a call that reaches them, with no remote
+    session running, moves the case to resolucion_telefonica.
+    """
+
     channel: ContactChannel
     outcome: ContactOutcome
     note: Note | None = None
@@ -233,6 +339,13 @@ class LogContact(ActionInput):
 
 
 class RequestRemoteAccess(ActionInput):
+    """Ask the customer for permission to access their machine remotely.
+
+    The seed requires the user's authorization first: the customer gets a mail with a link to
+    decide, and the case waits in autorizacion_remota until they answer or the request expires.
+    An earlier request still pending or granted is superseded.
+    """
+
     reason: Reason
     access: RemoteAccessKind
     # The technician as the customer reads them (the key's display name, set by the API
@@ -260,11 +373,22 @@ class StartRemoteSession(ActionInput):
 
 
 class EndRemoteSession(ActionInput):
+    """Record how the running remote session ended. Any ended session, whatever its outcome,
+    allows resolving the case by the `remote` method.
+    """
+
     outcome: Literal["completed", "incomplete", "failed"]
     summary: Reason
 
 
 class Resolve(ActionInput):
+    """Mark the case solved, by the methods that actually took place on it.
+
+    Refused for a method that did not happen (phone needs a call that reached the customer,
+    remote an ended session). The customer is mailed the resolution and may have it reopened
+    within the reopen window; after that window the case closes by itself.
+    """
+
     methods: list[ResolutionMethod] = Field(min_length=1)
     summary: Reason
 
@@ -274,18 +398,39 @@ class Close(ActionInput):
 
 
 class Reopen(ActionInput):
+    """Reopen a resolved case within its reopen window, when the problem turns out not to be
+    solved. The case returns to contacto; its initial-response SLA is not measured again.
+    """
+
     reason: Reason
 
 
 class Cancel(ActionInput):
+    """Cancel a case that will not be worked. Final: a cancelled case cannot be reopened, and
+    any pending or granted remote access is withdrawn so its link stops working.
+    """
+
     reason: Reason
 
 
 class ChangeSeverity(ActionInput):
+    """Reclassify the case as severity A, B or C once its impact is better understood.
+
+    The initial-response commitment is recomputed from the registration instant under the
+    policy the case was opened with, so a later severity cannot restart the clock; a response
+    already given or a breach already recorded stays as it was.
+    """
+
     severity: Severity
     reason: Reason
 
 
 class ChangePlan(ActionInput):
+    """Correct the customer's plan (free, basico, estandar or premium).
+
+    As with a severity change, the commitment is recomputed from the registration instant
+    under the case's pinned policy, and a response or breach already recorded stays.
+    """
+
     plan: Plan
     reason: Reason
