@@ -28,6 +28,7 @@ RUN python -c 'import tomllib; print("\n".join(tomllib.load(open("/tmp/src/pypro
 # Then the project itself, installed (and byte-compiled) into site-packages. The source
 # tree is removed afterwards so that imports resolve to the compiled, installed copy.
 COPY workflows /tmp/src/workflows
+COPY core /tmp/src/core
 COPY activities /tmp/src/activities
 COPY api /tmp/src/api
 COPY worker /tmp/src/worker

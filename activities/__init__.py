@@ -1,1 +1,2 @@
-"""Activities: the I/O of a case (PostgreSQL, SMTP) and the settings they read."""
+"""Activities: the I/O of a case (PostgreSQL through `core.data`, SMTP) as Temporal
+activities, and nothing else."""

@@ -20,17 +20,10 @@ import logging
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.db import Pool
 from activities.errors import UNBUILDABLE, UNDELIVERABLE
-from activities.mail import (
-    MailDeliveryError,
-    Mailer,
-    OutgoingMail,
-    Support,
-    authorization_text,
-    render,
-)
-from activities.settings import Settings
+from core.db import Pool
+from core.mail import MailDeliveryError, Mailer, OutgoingMail, Support, authorization_text, render
+from core.settings import Settings
 from workflows.effects import CustomerMessage
 from workflows.messages import (
     AuthorizationRequestNotice,

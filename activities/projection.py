@@ -17,8 +17,8 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from activities.db import Pool
 from activities.errors import PROJECTION_REJECTED
+from core.db import Pool
 from workflows.messages import CaseRecord, ProjectionBatch, event_id
 from workflows.models import CaseState
 

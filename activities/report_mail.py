@@ -18,9 +18,13 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.db import Pool
 from activities.errors import UNDELIVERABLE
-from activities.mail import (
+
+# The API's own CSV, so that a spreadsheet made for GET /reports/sla reads this one too.
+from api.routers.reports import _csv as report_csv
+from api.routers.reports import _out as report_out
+from core.db import Pool
+from core.mail import (
     PLAN_LABELS,
     TEMPLATES_DIR,
     MailDeliveryError,
@@ -29,12 +33,8 @@ from activities.mail import (
     add_filters,
     build_message,
 )
-from activities.reports import Figures, SlaReport, sla_report
-from activities.settings import Settings
-
-# The API's own CSV, so that a spreadsheet made for GET /reports/sla reads this one too.
-from api.routers.reports import _csv as report_csv
-from api.routers.reports import _out as report_out
+from core.reports import Figures, SlaReport, sla_report
+from core.settings import Settings
 from workflows.sla import SlaPolicy
 
 _DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 import psycopg
 from psycopg_pool import PoolTimeout
 
-from activities.db import Pool
-from activities.settings import ApiPrincipal, Role
-from activities.store import CaseFilter, CaseStore, CaseSummary
 from api import keys
+from api.principals import ApiPrincipal, Role
 from api.schemas import CaseOut
+from core.data import CaseFilter, CaseStore, CaseSummary
+from core.db import Pool
 from workflows.rules import Action
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from activities.mail import access_label
+from core.mail import access_label
 from workflows.models import AuthorizationStatus, CaseState, RemoteAuthorization, RemoteSession
 
 Decision = Literal["authorized", "rejected", "revoked"]

@@ -11,10 +11,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from activities.settings import ApiPrincipal, Role, Settings
-from activities.store import CaseStore
 from api.auth import KeyRing
 from api.errors import Forbidden, Unauthenticated, Unavailable
+from api.principals import ApiPrincipal, Role
+from core.data import CaseStore
+from core.settings import Settings
 from workflows.sla import SlaPolicy
 
 

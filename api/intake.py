@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from activities.settings import ApiPrincipal, Settings
-from activities.store import CaseStore
 from api.errors import ActionRefused
+from api.principals import ApiPrincipal
 from api.schemas import CaseCreate
+from core.data import CaseStore
+from core.settings import Settings
 from workflows.messages import CaseInput
 from workflows.models import CaseTimings, SeverityAssignment
 from workflows.severity import classify

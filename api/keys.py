@@ -33,8 +33,9 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
-from activities.db import Connection, migrate
-from activities.settings import ApiPrincipal, Role, Settings
+from api.principals import ApiPrincipal, Role
+from core.db import Connection, migrate
+from core.settings import Settings
 
 # Recognisable in a leaked log or repository, and by secret scanners.
 KEY_PREFIX = "amger_"
@@ -139,7 +140,7 @@ async def _connect(settings: Settings) -> Connection:
                 f"DATABASE_URL is not set and there is no dev database in {folder}: "
                 "set DATABASE_URL, or run `make run` once"
             )
-        from worker.dev import embedded_postgres
+        from core.db import embedded_postgres
 
         url = embedded_postgres(folder)
         await migrate(url)

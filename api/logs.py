@@ -23,8 +23,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from activities.logs import CASE_ID, REQUEST_ID
 from api import logging_filters, metrics
+from core.logs import CASE_ID, REQUEST_ID
 
 HEADER = "x-request-id"
 _TOKEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")

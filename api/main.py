@@ -18,15 +18,15 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from activities.db import make_pool
-from activities.logs import configure as configure_logging
-from activities.settings import Settings
-from activities.store import CaseStore
 from api import errors, limits, logging_filters, metrics
 from api.deps import Services
 from api.logs import RequestContext
 from api.routers import cases, customer, health, history, reports, sla
-from worker.connect import connect
+from core.data import CaseStore
+from core.db import make_pool
+from core.logs import configure as configure_logging
+from core.settings import Settings
+from core.temporal import connect
 from workflows import consent
 from workflows.sla import load_policy
 

@@ -29,8 +29,8 @@ from prometheus_client.exposition import generate_latest
 from starlette.routing import compile_path
 from starlette.types import Scope
 
-from activities.settings import ApiPrincipal, Role
 from api.deps import require
+from api.principals import ApiPrincipal, Role
 from api.schemas import ErrorOut
 
 UNMATCHED = "unmatched"  # 404s: one series however many paths are tried

@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from activities.mail import DEFAULT_SUPPORT, Support, add_filters
+from core.mail import DEFAULT_SUPPORT, Support, add_filters
 
 # Paths a customer opens from an email: their errors are pages, not JSON.
 CUSTOMER_PREFIXES = ("/autorizacion/", "/sesion-remota/")

@@ -21,19 +21,19 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from activities.settings import Settings
 from api.deps import Services
 from api.errors import ActionRefused, CaseNotFound, Forbidden, Unavailable
 from api.schemas import CaseOut, SlaOut
-from workflows.case import (
+from core.settings import Settings
+from workflows.case import CaseWorkflow
+from workflows.messages import ActionResult, CaseInput
+from workflows.models import ActionInput, CaseState
+from workflows.refusals import (
     ACTION_NOT_ALLOWED,
     CONSENT_NOT_PROVEN,
     CONTINUING_AS_NEW,
     REQUEST_ID_REUSED,
-    CaseWorkflow,
 )
-from workflows.messages import ActionResult, CaseInput
-from workflows.models import ActionInput, CaseState
 from workflows.rules import allowed_actions
 
 log = logging.getLogger(__name__)

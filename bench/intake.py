@@ -20,14 +20,15 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from activities.db import make_pool, migrate
-from activities.settings import ApiPrincipal, Role, Settings
 from api.keys import settings_digest
 from api.main import create_app
+from api.principals import ApiPrincipal, Role
 from bench.sla_timers import Sink, free_port
+from core.db import embedded_postgres, make_pool, migrate
+from core.settings import Settings
+from core.temporal import connect
 from worker.build import build_worker, case_activities
-from worker.connect import connect
-from worker.dev import embedded_postgres, temporal_command, wait_for_port
+from worker.dev import temporal_command, wait_for_port
 
 KEY = "bench-key"
 BODY = {

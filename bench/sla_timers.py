@@ -36,12 +36,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.db import Pool, make_pool, migrate
-from activities.settings import Settings
 from api.workflow_gateway import open_case
+from core.db import Pool, embedded_postgres, make_pool, migrate
+from core.settings import Settings
 from tests.faults import cuttable
 from worker.build import build_worker, case_activities
-from worker.dev import BIN, embedded_postgres
+from worker.dev import BIN
 from workflows.domain import Plan, Severity
 from workflows.messages import CaseInput
 from workflows.models import Customer, SeverityAssignment

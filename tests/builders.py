@@ -23,8 +23,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from core.temporal import register_search_attributes
 from worker.build import build_worker
-from worker.connect import register_search_attributes
 from workflows import consent
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity

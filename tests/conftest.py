@@ -20,14 +20,13 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import migrate
+from core.db import embedded_postgres, migrate
 from tests.builders import (
     CONSENT_SECRET,
     start_dev_server,
     start_skipping_server,
     terminate_started,
 )
-from worker.dev import embedded_postgres
 from workflows import consent
 
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from activities.mail import DEFAULT_SUPPORT, authorization_text, render
 from activities.messaging import CONFIRMATIONS, confirmation_context
 from api.customer_view import authorization_view, outcome_message, page_context, session_view
 from api.pages import render as render_page
+from core.mail import DEFAULT_SUPPORT, authorization_text, render
 from tests import pure_cases as pc
 from workflows import transitions as tr
 from workflows.deadlines import fire_due

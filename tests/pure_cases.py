@@ -1,6 +1,6 @@
 """Cases built with the pure transitions, for the server-free tests of the core.
 
-Every state starts from `workflows.case.initial_state(tests.builders.case_input(...))`
+Every state starts from `workflows.transitions.initial_state(tests.builders.case_input(...))`
 and moves only through the public functions of `workflows.transitions` and
 `workflows.deadlines`, as the workflow moves it. NOW is a Wednesday, 11:00 in Madrid:
 business hours, no holiday nearby, winter time (+01:00).
@@ -13,7 +13,6 @@ from typing import Literal
 
 from tests.builders import case_input
 from workflows import transitions as tr
-from workflows.case import initial_state
 from workflows.domain import Plan, Severity
 from workflows.effects import Effects
 from workflows.models import (
@@ -32,6 +31,7 @@ from workflows.models import (
     Resolve,
 )
 from workflows.sla import SlaPolicy, load_policy
+from workflows.transitions import initial_state
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 NIGHT = datetime(2026, 11, 25, 21, 0, tzinfo=UTC)  # 22:00 in Madrid, outside business hours

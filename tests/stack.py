@@ -21,11 +21,12 @@ import uvicorn
 from aiosmtpd.controller import Controller
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_pool
-from activities.settings import ApiPrincipal, Role, Settings
 from api.deps import Services
 from api.keys import settings_digest
 from api.main import create_app
+from api.principals import ApiPrincipal, Role
+from core.db import make_pool
+from core.settings import Settings
 from tests.builders import CONSENT_SECRET
 from worker.build import build_worker, case_activities
 from workflows.sla import load_policy

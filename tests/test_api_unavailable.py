@@ -13,9 +13,9 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_pool
-from activities.settings import Settings
 from api.main import create_app
+from core.db import make_pool
+from core.settings import Settings
 from tests.builders import CONSENT_SECRET
 from tests.stack import KEYS, ApiStack, api_stack, free_port
 from worker.build import build_worker, case_activities

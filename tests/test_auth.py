@@ -23,9 +23,10 @@ from psycopg.rows import dict_row
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import Connection, make_pool, migrate
-from activities.settings import ApiPrincipal, Role, Settings
 from api import auth, keys
+from api.principals import ApiPrincipal, Role
+from core.db import Connection, make_pool, migrate
+from core.settings import Settings
 from tests.stack import ApiStack, api_stack
 from worker import dev
 

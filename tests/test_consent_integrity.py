@@ -11,16 +11,17 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.mail import Mailer
 from activities.messaging import Messaging
+from core.mail import Mailer
 from tests.builders import CONSENT
 from tests.customer import LINK, decide, outcome, requested, stage
 from tests.stack import ApiStack, api_stack
 from workflows import consent
-from workflows.case import CONSENT_NOT_PROVEN, CaseWorkflow
+from workflows.case import CaseWorkflow
 from workflows.effects import CustomerMessage
 from workflows.messages import customer_mail
 from workflows.models import DecideRemoteAccess
+from workflows.refusals import CONSENT_NOT_PROVEN
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

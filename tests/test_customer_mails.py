@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from activities.mail import OutgoingMail, build_message
+from core.mail import OutgoingMail, build_message
 from tests import customer_states as cs
 
 MAILS = cs.customer_mails()

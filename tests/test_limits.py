@@ -28,10 +28,10 @@ from temporalio.testing import WorkflowEnvironment
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.logging import AccessFormatter
 
-from activities.settings import Settings
 from api.limits import FORM_MAX_BYTES, JSON_MAX_BYTES, BodyLimit
 from api.logging_filters import RedactCustomerSecrets, install
 from api.main import create_app
+from core.settings import Settings
 from tests.stack import free_port
 from worker.dev import wait_for_port
 

@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from activities.mail import authorization_text
+from core.mail import authorization_text
 from tests.builders import case_input
-from workflows.case import initial_state
 from workflows.models import (
     AuthorizationStatus,
     CaseState,
@@ -29,6 +28,7 @@ from workflows.text import (
     MAX_RESOLUTIONS,
     MAX_SESSIONS,
 )
+from workflows.transitions import initial_state
 
 NOW = datetime.now(UTC)
 WIDE = "\U0001f600"  # four bytes in UTF-8: the worst case per character

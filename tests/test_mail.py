@@ -15,7 +15,7 @@ import jinja2
 import pytest
 from aiosmtpd.controller import Controller
 
-from activities.mail import (
+from core.mail import (
     MailDeliveryError,
     Mailer,
     OutgoingMail,
@@ -24,7 +24,7 @@ from activities.mail import (
     format_local,
     render,
 )
-from activities.settings import Settings
+from core.settings import Settings
 from tests.stack import free_port
 from worker.mailcatcher import MailCatcher, linkify
 from workflows.domain import Availability, Plan, Severity, SlaState, Stage

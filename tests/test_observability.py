@@ -20,10 +20,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from activities.logs import ContextFields, formatter
+from core.interceptors import RequestIdWorker
+from core.logs import ContextFields, formatter
 from tests.stack import ApiStack, api_stack
 from worker.build import WORKFLOW_RUNNER
-from worker.interceptors import RequestIdWorker
 from workflows.case import CaseWorkflow
 
 Lines = Callable[[], list[dict[str, Any]]]

@@ -22,10 +22,10 @@ from aiosmtpd.controller import Controller
 from temporalio.client import ScheduleOverlapPolicy
 from temporalio.testing import WorkflowEnvironment
 
-from activities.db import make_pool
 from activities.report_mail import period, spell_period, spell_seconds
-from activities.settings import Settings
 from api.workflow_gateway import open_case
+from core.db import make_pool
+from core.settings import Settings
 from tests.builders import case_input, start_skipping_server
 from tests.stack import ApiStack, Inbox, api_stack, free_port
 from worker.build import build_worker, report_activities

@@ -20,8 +20,8 @@ import fastapi.routing
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.settings import ApiPrincipal, Role
 from api import keys
+from api.principals import ApiPrincipal, Role
 from tests.customer import decide, requested
 from tests.stack import KEY_OF_ROLE, ApiStack, api_stack
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 from temporalio.service import TLSConfig
 
-from activities.settings import Settings
-from worker.connect import tls_config
+from core.settings import Settings
+from core.temporal import tls_config
 
 
 def test_production_refuses_a_public_url_in_clear() -> None:

@@ -12,12 +12,11 @@ import pytest
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from activities.db import Pool, make_pool, migrate
 from activities.errors import PROJECTION_REJECTED
 from activities.projection import Projector
-from activities.store import CaseStore
+from core.data import CaseStore
+from core.db import Pool, make_pool, migrate
 from tests.builders import case_input
-from workflows.case import initial_state
 from workflows.domain import Stage
 from workflows.messages import (
     CaseRecord,
@@ -28,6 +27,7 @@ from workflows.messages import (
     event_id,
 )
 from workflows.models import CaseState
+from workflows.transitions import initial_state
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from tests.builders import CONSENT, Recorder, act, case_input, customer_decision, opened, start
-from workflows.case import ACTION_NOT_ALLOWED, CaseWorkflow
+from workflows.case import CaseWorkflow
 from workflows.domain import SlaState, Stage
 from workflows.messages import ActionResult, CustomerMail
 from workflows.models import (
@@ -37,6 +37,7 @@ from workflows.models import (
     Resolve,
     StartRemoteSession,
 )
+from workflows.refusals import ACTION_NOT_ALLOWED
 
 AGENT = "ana"
 PHONE, REMOTE = ResolutionMethod.PHONE, ResolutionMethod.REMOTE

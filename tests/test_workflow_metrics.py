@@ -17,11 +17,11 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.settings import Settings
+from core.settings import Settings
+from core.temporal import connect, metrics_runtime
 from tests.builders import Recorder, act, case_input, start
 from tests.stack import free_port
 from worker.build import build_worker
-from worker.connect import connect, metrics_runtime
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity
 from workflows.models import ContactChannel, ContactOutcome, LogContact

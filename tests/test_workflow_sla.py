@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.builders import Recorder, act, case_input, opened, start
-from workflows.case import ACTION_NOT_ALLOWED, CaseWorkflow
+from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState, Stage
 from workflows.models import (
     ChangePlan,
@@ -21,6 +21,7 @@ from workflows.models import (
     ContactOutcome,
     LogContact,
 )
+from workflows.refusals import ACTION_NOT_ALLOWED
 from workflows.search_attributes import CASE_QUEUE
 from workflows.sla import evaluate, load_policy
 

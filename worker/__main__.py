@@ -7,11 +7,11 @@ import logging
 import signal
 from datetime import timedelta
 
-from activities.db import make_pool
-from activities.logs import configure as configure_logging
-from activities.settings import Settings
+from core.db import make_pool
+from core.logs import configure as configure_logging
+from core.settings import Settings
+from core.temporal import connect, metrics_runtime
 from worker.build import build_worker, case_activities, report_activities
-from worker.connect import connect, metrics_runtime
 from workflows.sla import load_policy
 
 log = logging.getLogger("worker")

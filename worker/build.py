@@ -9,13 +9,13 @@ from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.db import Pool
-from activities.mail import Mailer
 from activities.messaging import Messaging
 from activities.projection import Projector
 from activities.report_mail import ReportMailer
-from activities.settings import Settings
-from worker.interceptors import RequestIdWorker
+from core.db import Pool
+from core.interceptors import RequestIdWorker
+from core.mail import Mailer
+from core.settings import Settings
 from workflows import consent
 from workflows.case import CaseWorkflow
 from workflows.report_mail import SlaReportMailWorkflow

@@ -28,11 +28,12 @@ from urllib.parse import urlparse
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from activities.db import migrate
-from activities.logs import configure as configure_logging
-from activities.settings import KEY_DIGEST, ApiPrincipal, Role, Settings
 from api import keys as api_keys
-from worker.connect import connect
+from api.principals import KEY_DIGEST, ApiPrincipal, Role
+from core.db import embedded_postgres, migrate
+from core.logs import configure as configure_logging
+from core.settings import Settings
+from core.temporal import connect
 from worker.schedules import SCHEDULE_ID, ensure_report_schedule
 from workflows.search_attributes import DEFINITIONS
 from workflows.sla import load_policy
@@ -87,16 +88,6 @@ def wait_for_port(
             return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f}s")
-
-
-def embedded_postgres(folder: Path) -> str:
-    """Start (or reuse) a real PostgreSQL server whose data lives in `folder`; its URI."""
-    from embedded_postgres.postgres_server import get_server
-
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    server = get_server(folder, cleanup_mode="stop")
-    uri: str = server.get_uri()
-    return uri
 
 
 # One key per role, made on the first run and printed then: only digests are kept.

@@ -27,7 +27,7 @@ from urllib.parse import unquote
 
 from aiosmtpd.smtp import SMTP as SMTPProtocol
 
-from activities.settings import Settings
+from core.settings import Settings
 
 log = logging.getLogger("mailcatcher")
 

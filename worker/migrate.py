@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from activities.db import migrate
-from activities.settings import Settings
+from core.db import migrate
+from core.settings import Settings
 
 
 def main() -> None:

@@ -27,9 +27,9 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from activities.logs import configure as configure_logging
-from activities.settings import Settings
-from worker.connect import connect
+from core.logs import configure as configure_logging
+from core.settings import Settings
+from core.temporal import connect
 from workflows.report_mail import ReportMailInput, SlaReportMailWorkflow
 from workflows.sla import load_policy
 

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, status
 from fastapi.responses import JSONResponse
 
-from activities.settings import ApiPrincipal
-from activities.store import CaseFilter, CaseSummary, StoredEvent, StoredNotification
 from api.auth import as_seen_by, may_read, readable_cases
 from api.deps import (
     Agent,
@@ -25,6 +23,7 @@ from api.deps import (
 )
 from api.errors import CaseNotFound, Forbidden
 from api.intake import case_id_for, case_input
+from api.principals import ApiPrincipal
 from api.schemas import (
     Body,
     CaseCreate,
@@ -47,6 +46,7 @@ from api.workflow_gateway import (
     open_case,
     send_update,
 )
+from core.data import CaseFilter, CaseSummary, StoredEvent, StoredNotification
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState, Stage
 from workflows.models import (

@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from temporalio.client import Client
 
 from activities.messaging import hash_secret
-from activities.settings import Settings
 from api.customer_view import (
     DECISIONS,
     AccessView,
@@ -32,6 +31,7 @@ from api.deps import NowDep, PolicyDep, Services, ServicesDep, SettingsDep, Temp
 from api.errors import ActionRefused
 from api.pages import gone, page, see
 from api.workflow_gateway import current_case, send_update
+from core.settings import Settings
 from workflows import consent
 from workflows.case import CaseWorkflow
 from workflows.models import CaseState, DecideRemoteAccess

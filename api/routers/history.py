@@ -13,11 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from activities.store import StoredEvent
 from api.deps import SettingsDep, StoreDep, TeamReader
 from api.errors import CaseNotFound
 from api.schemas import CommitmentOut, ErrorOut, HistoryChange, HistoryEntry, HistoryOut
 from api.schemas import HistorySide as Side
+from core.data import StoredEvent
 from workflows.domain import Stage
 from workflows.effects import EventType as E
 

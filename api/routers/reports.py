@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from activities.reports import Cell, Figures, SlaReport, sla_report
-from activities.settings import ApiPrincipal, Role
 from api.deps import PolicyDep, StoreDep, require
 from api.errors import BadRequest
+from api.principals import ApiPrincipal, Role
 from api.schemas import ErrorOut, SlaFigures, SlaReportCell, SlaReportOut
+from core.reports import Cell, Figures, SlaReport, sla_report
 
 # Compliance is the supervisors' and ops' business, not the agents'.
 ReportReader = Annotated[ApiPrincipal, require(Role.SUPERVISOR, Role.OPS)]

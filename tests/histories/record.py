@@ -24,6 +24,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.workflow_gateway import send_update
+from core.temporal import register_search_attributes
 from tests.builders import (
     CONSENT_SECRET,
     Recorder,
@@ -32,7 +33,6 @@ from tests.builders import (
     start,
     start_dev_server,
 )
-from worker.connect import register_search_attributes
 from worker.dev import BIN
 from workflows import consent
 from workflows.case import CaseWorkflow

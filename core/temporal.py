@@ -14,8 +14,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
-from activities.settings import Settings
-from worker.interceptors import RequestIdClient
+from core.interceptors import RequestIdClient
+from core.settings import Settings
 from workflows.metrics import HISTOGRAM_BUCKETS
 from workflows.search_attributes import DEFINITIONS
 

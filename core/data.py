@@ -12,7 +12,7 @@ from typing import Any
 from psycopg.rows import class_row
 from pydantic import BaseModel
 
-from activities.db import Pool
+from core.db import Pool
 from workflows.models import CaseState
 
 

@@ -1,6 +1,6 @@
 """Emails to customers and to the support team: Spanish templates and SMTP delivery.
 
-Templates live in `activities/templates/` as `<kind>.subject.txt`, `<kind>.txt` and an
+Templates live in `core/mail_templates/` as `<kind>.subject.txt`, `<kind>.txt` and an
 optional `<kind>.html`. The Jinja environment is built on first use, so importing this
 module (the worker and the API both do) costs nothing.
 """
@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from activities.settings import Settings
+from core.settings import Settings
 from workflows.text import sendable_address
 
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "mail_templates"
 MESSAGE_ID_DOMAIN = "amger.pro"
 KINDS = frozenset(
     {
