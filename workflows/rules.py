@@ -15,6 +15,12 @@ from workflows.text import MAX_AUTHORIZATIONS, MAX_CONTACTS, MAX_RESOLUTIONS, MA
 
 
 class Action(StrEnum):
+    """Everything that can be asked of a case, by an agent or (`decide_remote_access`) the customer.
+
+    One vocabulary for the workflow's updates, the API's role checks and routes, and the
+    allowed actions a 409 lists, so a refusal tells the client what it may do instead.
+    """
+
     CONTACT = "contact"
     REQUEST_REMOTE_ACCESS = "request_remote_access"
     DECIDE_REMOTE_ACCESS = "decide_remote_access"
@@ -50,6 +56,11 @@ _CAPS = {
 
 
 def allowed_actions(state: CaseState, now: datetime) -> list[Action]:
+    """What may be done to the case at `now`: by stage, remote-access status and the size caps.
+
+    Validators refuse anything else and the API shows the list to clients. `now` matters: a
+    request or the reopen window may have run out before the timer that records it has fired.
+    """
     return [a for a in _stage_actions(state, now) if not _at_cap(state, a)]
 
 
@@ -90,6 +101,11 @@ def _stage_actions(state: CaseState, now: datetime) -> list[Action]:
 
 
 def authorization_usable(state: CaseState, now: datetime) -> bool:
+    """Whether a session may start now: the customer granted access and it has not run out.
+
+    Checked against `now`, not the status alone, because the deadline that ends access may
+    not have fired yet in this workflow task.
+    """
     auth = state.authorization
     return (
         auth is not None

@@ -17,6 +17,12 @@ from workflows.domain import Severity
 
 
 class ImpactAssessment(BaseModel):
+    """What intake observed about the incident's impact, in the seed's criteria for A, B and C.
+
+    Send it instead of a severity to have the severity derived by the seed's rules; the
+    assessment is stored with the case so agents can see what the grade was based on.
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     services_unavailable: bool  # "no se puede obtener acceso ... o no se pueden utilizar"
@@ -26,6 +32,10 @@ class ImpactAssessment(BaseModel):
 
 
 class SeverityDecision(BaseModel):
+    """A severity derived from an impact assessment, with the rule that chose it and the seed's
+    criterion quoted in Spanish, so agents see why the case got its grade.
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     severity: Severity
@@ -64,6 +74,11 @@ def _decision(severity: Severity, rule: str) -> SeverityDecision:
 
 
 def classify(impact: ImpactAssessment) -> SeverityDecision:
+    """Grade `impact` by the seed's criteria, most severe first (see the module).
+
+    Used at intake only: the result is stored with the case, so a later change to these
+    rules never regrades an open case.
+    """
     if impact.business_impact == "severe":
         return _decision(Severity.A, RULE_SEVERE_IMPACT)
     if impact.services_unavailable and impact.users_affected == "several":

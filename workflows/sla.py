@@ -90,6 +90,12 @@ class _Frozen(BaseModel):
 
 
 class BusinessHours(_Frozen):
+    """The policy's "horario comercial": local opening hours and the weekdays they apply on.
+
+    The same hours every working day and no overnight windows, so a day has at most one
+    business interval and the calendar walk stays simple.
+    """
+
     start: time
     end: time  # exclusive
     weekdays: list[int]  # ISO, Monday = 1
@@ -113,6 +119,11 @@ class BusinessHours(_Frozen):
 
 
 class PolicyCell(_Frozen):
+    """One cell of the seed's severity x plan matrix: availability and initial-response target.
+
+    No target is the seed's "sin compromiso": such a case is never warned about or breached.
+    """
+
     availability: Availability
     target: str | None = None  # None: "sin compromiso"
     warning_threshold: Threshold = DEFAULT_WARNING_THRESHOLD
@@ -130,6 +141,7 @@ class PolicyCell(_Frozen):
 
     @property
     def target_delta(self) -> timedelta | None:
+        """The target as a duration; None for `next_day` and "sin compromiso" (not durations)."""
         match = _DURATION.fullmatch(self.target or "")
         if match is None:
             return None
@@ -137,11 +149,19 @@ class PolicyCell(_Frozen):
 
 
 class Holiday(_Frozen):
+    """A day on which business-hours cells do not count, whatever its weekday."""
+
     date: date
     name: str = Field(min_length=1)
 
 
 class SlaPolicy(_Frozen):
+    """The SLA policy: the matrix, the business calendar and the time zone they are read in.
+
+    Every case carries the policy it opened under in its workflow input, so editing the
+    policy files changes new cases only; `version` tells which policy a case has.
+    """
+
     version: str = Field(min_length=1)
     timezone: str
     business_hours: BusinessHours
@@ -168,13 +188,23 @@ class SlaPolicy(_Frozen):
         return self
 
     def cell(self, plan: Plan, severity: Severity) -> PolicyCell:
+        """The matrix cell for `plan` and `severity`; validation guarantees all twelve exist."""
         return self.cells[plan][severity]
 
     def is_working_day(self, day: date) -> bool:
+        """Whether business hours apply on `day`: a listed weekday that is not a holiday."""
         return day.isoweekday() in self.business_hours.weekdays and day not in self._holiday_dates
 
 
 class Commitment(_Frozen):
+    """What a case was promised at registration for its initial response.
+
+    `attention_from` is when the case is attended (registration for 24/7 cells, the next
+    business instant otherwise); `response_due` and `warning_at` are None when the cell has no
+    target. Instants carry the policy zone's offset, and `policy_version` tells reports which
+    policy applied.
+    """
+
     policy_version: str
     availability: Availability
     target: str | None
@@ -247,6 +277,7 @@ def business_between(policy: SlaPolicy, start: datetime, stop: datetime) -> time
 
 
 def is_business_time(policy: SlaPolicy, instant: datetime) -> bool:
+    """Whether `instant` is inside business hours; the closing time itself is already outside."""
     tz = _zone(policy.timezone)
     moment = _utc(instant)
     window = _window(policy, moment.astimezone(tz).date(), tz)
@@ -284,6 +315,15 @@ def _due(policy: SlaPolicy, cell: PolicyCell, start: datetime, business: bool) -
 def evaluate(
     policy: SlaPolicy, plan: Plan, severity: Severity, registered_at: datetime
 ) -> Commitment:
+    """The commitment for a case of `plan` and `severity` registered at `registered_at`.
+
+    Pure and deterministic (rules in the module docstring): the workflow computes it when a
+    case opens or is reclassified and replay recomputes the same instants, and the API's
+    `/sla` preview gives clients exactly what a case would get.
+
+    Raises:
+        ValueError: `registered_at` is naive, or the calendar has no business hours ahead.
+    """
     tz = _zone(policy.timezone)
     registered = _utc(registered_at)
     cell = policy.cell(plan, severity)

@@ -36,12 +36,20 @@ from workflows.sla import Commitment, SlaPolicy, evaluate
 
 
 def set_stage(state: CaseState, stage: Stage, fx: Effects, actor: str) -> None:
+    """Move the case to `stage`, logging the change; staying put logs nothing.
+
+    Transitions call it without checking where the case is, so the log holds exactly one
+    `stage_changed` per real change.
+    """
     if state.stage is not stage:
         fx.event(EventType.STAGE_CHANGED, actor, old=state.stage, new=stage)
         state.stage = stage
 
 
 def initial_sla(commitment: Commitment) -> SlaStatus:
+    """The SLA as a case starts it: pending under a commitment, `not_committed` for the seed's
+    "sin compromiso" cells, which have no due instant to warn about or breach.
+    """
     state = SlaState.PENDING if commitment.committed else SlaState.NOT_COMMITTED
     return SlaStatus(commitment=commitment, state=state)
 
@@ -67,6 +75,11 @@ def initial_state(inp: CaseInput) -> CaseState:
 
 
 def register(state: CaseState) -> Effects:
+    """The seed's registro: log the commitment the case opened under, send the acknowledgement.
+
+    A 24/7 case enters the agents' queue at once; a business-hours case waits for its
+    `attention_from`, which a deadline (`workflows.deadlines`) fires.
+    """
     fx = Effects()
     c = state.sla.commitment
     fx.event(
@@ -84,6 +97,11 @@ def register(state: CaseState) -> Effects:
 
 
 def enter_queue(state: CaseState, now: datetime, fx: Effects) -> None:
+    """Put the case in front of the agents and tell them.
+
+    24/7 cells queue at registration; the seed's "horario comercial" cells queue when business
+    hours begin, so a case reported at night waits for the morning instead of alerting anyone.
+    """
     state.queued_at = now
     fx.event(EventType.CASE_QUEUED, SYSTEM, attention_from=state.sla.commitment.attention_from)
     fx.notify(
@@ -95,6 +113,11 @@ def enter_queue(state: CaseState, now: datetime, fx: Effects) -> None:
 
 
 def log_contact(state: CaseState, cmd: LogContact, now: datetime, attempt_id: str) -> Effects:
+    """Apply a logged contact; the stage and SLA rules are described on `LogContact`.
+
+    `attempt_id` is drawn by the workflow (`workflow.uuid4()`): this module has no source of
+    randomness, so replay produces the same id.
+    """
     fx = Effects()
     attempt = ContactAttempt(
         attempt_id=attempt_id,
@@ -131,6 +154,12 @@ def _record_response(state: CaseState, now: datetime, actor: str, fx: Effects) -
 def request_remote(
     state: CaseState, cmd: RequestRemoteAccess, now: datetime, request_id: str
 ) -> Effects:
+    """Open a remote-access request the customer must answer within `authorization_ttl_seconds`.
+
+    `request_id` comes from the workflow because the customer's link and decision name it:
+    replay must reproduce it exactly. An earlier open request is superseded first, so only
+    the newest link can ever grant access.
+    """
     fx = Effects()
     _supersede_open_authorization(state, cmd.actor, fx)
     auth = RemoteAuthorization(
@@ -157,6 +186,12 @@ def request_remote(
 
 
 def decide_remote(state: CaseState, cmd: DecideRemoteAccess, now: datetime) -> Effects:
+    """Apply the customer's decision on the latest request, keeping it as `Consent` evidence.
+
+    Authorized: access lasts `session_ttl_seconds` and the case moves to acceso_remoto.
+    Rejected or revoked: a running session ends and a case in a remote stage returns to
+    contacto. The validator has already checked the page's signature and the request's status.
+    """
     fx = Effects()
     auth = state.authorization
     assert auth is not None  # the validator checked it
@@ -230,6 +265,11 @@ def _supersede_open_authorization(state: CaseState, actor: str, fx: Effects) -> 
 def end_active_session(
     state: CaseState, now: datetime, outcome: str, summary: str, fx: Effects, actor: str = SYSTEM
 ) -> None:
+    """End the running session, if there is one.
+
+    Called on revocation, when access runs out and when an agent ends the session, so no
+    session outlives the consent it ran under.
+    """
     session = state.active_session
     if session is not None:
         session.ended_at, session.outcome, session.summary = now, outcome, summary
@@ -245,6 +285,11 @@ def end_active_session(
 def start_session(
     state: CaseState, actor: str, now: datetime, session_id: str, agent_name: str | None = None
 ) -> Effects:
+    """Start a session under the granted authorization and mail the customer its link.
+
+    The session expires with the authorization (`access_until`), never later. `session_id`
+    comes from the workflow so replay reproduces the link the customer was sent.
+    """
     fx = Effects()
     auth = state.authorization
     assert auth is not None
@@ -271,6 +316,7 @@ def start_session(
 
 
 def end_session(state: CaseState, cmd: EndRemoteSession, now: datetime) -> Effects:
+    """An agent's end of the running session, with the outcome and summary they report."""
     fx = Effects()
     assert state.active_session is not None  # validated
     end_active_session(state, now, cmd.outcome, cmd.summary, fx, cmd.actor)
@@ -278,6 +324,10 @@ def end_session(state: CaseState, cmd: EndRemoteSession, now: datetime) -> Effec
 
 
 def resolve(state: CaseState, cmd: Resolve, now: datetime) -> Effects:
+    """Record the resolution, open the reopen window and mail the customer.
+
+    Open remote access is withdrawn, so a link mailed earlier cannot be used on a solved case.
+    """
     fx = Effects()
     methods = sorted(set(cmd.methods))
     state.resolutions.append(
@@ -299,6 +349,7 @@ def resolve(state: CaseState, cmd: Resolve, now: datetime) -> Effects:
 
 
 def close(state: CaseState, actor: str, now: datetime, automatic: bool) -> Effects:
+    """Close the case for good: by an agent, or `automatic` when the reopen window ends."""
     fx = Effects()
     state.closed_at = now
     state.reopen_until = None
@@ -308,6 +359,10 @@ def close(state: CaseState, actor: str, now: datetime, automatic: bool) -> Effec
 
 
 def reopen(state: CaseState, actor: str, reason: str) -> Effects:
+    """Back to contacto with the agents told, since someone must pick the case up again.
+
+    The initial-response SLA keeps what was measured: a reopened case is not a new case.
+    """
     fx = Effects()
     state.resolved_at = state.reopen_until = None
     fx.event(EventType.CASE_REOPENED, actor, reason=reason)
@@ -317,6 +372,7 @@ def reopen(state: CaseState, actor: str, reason: str) -> Effects:
 
 
 def cancel(state: CaseState, actor: str, reason: str, now: datetime) -> Effects:
+    """End the case unresolved; open remote access is withdrawn so its link stops working."""
     fx = Effects()
     state.cancelled_at, state.cancel_reason = now, reason
     _supersede_open_authorization(state, actor, fx)
@@ -326,6 +382,9 @@ def cancel(state: CaseState, actor: str, reason: str, now: datetime) -> Effects:
 
 
 def message_failed(state: CaseState, summary: str, reason: str, to_customer: bool) -> Effects:
+    """Record a message given up on after its delivery budget, so the log shows what never
+    arrived instead of the lane retrying forever.
+    """
     fx = Effects()
     fx.event(EventType.MESSAGE_UNDELIVERABLE, SYSTEM, message=summary, reason=reason)
     if to_customer:
