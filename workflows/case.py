@@ -65,6 +65,16 @@ DECISION_MAILS = "decision-mails"
 
 @workflow.defn(name="CaseWorkflow")
 class CaseWorkflow:
+    """The durable life of one support case, from registro to cerrado or cancelado.
+
+    Workflow code must replay exactly as it ran: time comes from `workflow.now()`, ids from
+    `workflow.uuid4()`, and any change in what it schedules or draws goes behind a
+    `workflow.patched` marker (`EFFECT_LANES`, `DECISION_MAILS`), or the histories in
+    `tests/histories/` stop replaying. Every update has a validator that refuses before
+    history; its handler re-checks (a deadline may have fired in between) and answers a retry
+    with the same `request_id` instead of applying it twice.
+    """
+
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
         self.input = inp
@@ -87,6 +97,12 @@ class CaseWorkflow:
 
     @workflow.run
     async def run(self, inp: CaseInput) -> ActionResult:
+        """Register a fresh case, then fire deadlines and wait for the next change or deadline.
+
+        Continues as new when Temporal suggests it, so history stays small. Returns only once
+        every update handler and every delivery lane has finished, so no answer and no message
+        is lost when the case ends. `inp` was already taken by `__init__` (`@workflow.init`).
+        """
         if self._v1 is not None:
             await self._v1.run()
             return self._result()
@@ -234,6 +250,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def log_contact(self, cmd: LogContact) -> ActionResult:
+        """An agent's contact attempt; the first that reaches the customer is the SLA's response."""
         return await self._act(
             Action.CONTACT,
             cmd,
@@ -246,6 +263,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def request_remote_access(self, cmd: RequestRemoteAccess) -> ActionResult:
+        """Ask the customer's consent for remote access; they answer from the mailed link."""
         return await self._act(
             Action.REQUEST_REMOTE_ACCESS,
             cmd,
@@ -258,6 +276,12 @@ class CaseWorkflow:
 
     @workflow.update
     async def decide_remote_access(self, cmd: DecideRemoteAccess) -> ActionResult:
+        """The customer's answer, accepted only from the API's consent page.
+
+        Anyone who can reach Temporal can send an update, so the validator requires the page's
+        signature (`workflows.consent`) and the customer as actor; the handler re-checks that the
+        request is still open, since it may have expired after validation.
+        """
         return await self._act(Action.DECIDE_REMOTE_ACCESS, cmd, lambda now: self._decide(cmd, now))
 
     def _decide(self, cmd: DecideRemoteAccess, now: datetime) -> Effects:
@@ -295,6 +319,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def start_remote_session(self, cmd: StartRemoteSession) -> ActionResult:
+        """Connect under the granted authorization; refused once access has run out."""
         return await self._act(
             Action.START_REMOTE_SESSION,
             cmd,
@@ -309,6 +334,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def end_remote_session(self, cmd: EndRemoteSession) -> ActionResult:
+        """The agent's end of the running session; an ended session allows resolving remotely."""
         return await self._act(
             Action.END_REMOTE_SESSION, cmd, lambda now: tr.end_session(self.state_now, cmd, now)
         )
@@ -319,6 +345,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def resolve(self, cmd: Resolve) -> ActionResult:
+        """Resolve by the methods that took place; the validator names any that did not."""
         return await self._act(
             Action.RESOLVE, cmd, lambda now: tr.resolve(self.state_now, cmd, now)
         )
@@ -341,6 +368,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def close(self, cmd: Close) -> ActionResult:
+        """Close a resolved case early; left alone, it closes itself when the reopen window ends."""
         return await self._act(
             Action.CLOSE, cmd, lambda now: tr.close(self.state_now, cmd.actor, now, False)
         )
@@ -351,6 +379,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def reopen(self, cmd: Reopen) -> ActionResult:
+        """Allowed only inside the reopen window: after it the case has closed itself."""
         return await self._act(
             Action.REOPEN, cmd, lambda now: tr.reopen(self.state_now, cmd.actor, cmd.reason)
         )
@@ -361,6 +390,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def cancel(self, cmd: Cancel) -> ActionResult:
+        """Allowed in any working stage except during a remote session, which must end first."""
         return await self._act(
             Action.CANCEL, cmd, lambda now: tr.cancel(self.state_now, cmd.actor, cmd.reason, now)
         )
@@ -371,6 +401,9 @@ class CaseWorkflow:
 
     @workflow.update
     async def change_severity(self, cmd: ChangeSeverity) -> ActionResult:
+        """Regrade the case; the commitment is recomputed under the policy the case opened with
+        (`self.input.policy`), not the policy files of today.
+        """
         return await self._act(
             Action.CHANGE_SEVERITY,
             cmd,
@@ -383,6 +416,7 @@ class CaseWorkflow:
 
     @workflow.update
     async def change_plan(self, cmd: ChangePlan) -> ActionResult:
+        """Correct the plan; the commitment is recomputed as for a change of severity."""
         return await self._act(
             Action.CHANGE_PLAN,
             cmd,
@@ -395,4 +429,9 @@ class CaseWorkflow:
 
     @workflow.query
     def state(self) -> CaseState:
+        """The whole case as it is now, for the API and the projection activity.
+
+        A query leaves no trace in history, so they read the case here instead of having it
+        copied into history with every change.
+        """
         return self.state_now

@@ -31,6 +31,14 @@ def _message(case_id: str, authorization_id: str, decision: str, text_shown: str
 
 
 def sign(case_id: str, authorization_id: str, decision: str, text_shown: str) -> str:
+    """The API's proof of a customer's decision.
+
+    It binds the case, the request, the decision and a digest of the exact text shown, so a
+    proof cannot be reused for another request, the opposite decision or different wording.
+
+    Raises:
+        RuntimeError: `configure` was not called; signing with no key must fail loudly.
+    """
     if _key is None:
         raise RuntimeError("consent key not configured")
     message = _message(case_id, authorization_id, decision, text_shown)
@@ -38,6 +46,11 @@ def sign(case_id: str, authorization_id: str, decision: str, text_shown: str) ->
 
 
 def verify(case_id: str, authorization_id: str, decision: str, text_shown: str, proof: str) -> bool:
+    """Whether `proof` is the API's signature of exactly this decision.
+
+    False, not an error, when no key is configured: a worker without the secret refuses every
+    decision instead of accepting unsigned ones. The comparison takes constant time.
+    """
     if _key is None or not proof:
         return False
     expected = sign(case_id, authorization_id, decision, text_shown)

@@ -19,6 +19,11 @@ from workflows.transitions import close, end_active_session, enter_queue, set_st
 
 @dataclass(frozen=True)
 class Deadline:
+    """Something that happens to a case by itself: `due` says when for a state (None: not
+    pending), `fire` applies it. The wait (`pending`) and the firing (`fire_due`) both read
+    this one table, so they cannot disagree about when.
+    """
+
     name: str
     label: str  # shown as the timer's summary in the Temporal UI
     due: Callable[[CaseState], datetime | None]

@@ -62,6 +62,8 @@ class CustomerMessage(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
+    """One entry for the case's event log; `data` already holds JSON values (`Effects.event`)."""
+
     type: EventType
     actor: str
     data: dict[str, Any]
@@ -69,6 +71,8 @@ class Event:
 
 @dataclass(frozen=True)
 class Notice:
+    """A message for the agents' or the supervisors' mailbox, typed by the event that caused it."""
+
     audience: Audience
     kind: EventType
     message: str
@@ -76,20 +80,33 @@ class Notice:
 
 @dataclass
 class Effects:
+    """What one change asks of the world, collected while a transition runs.
+
+    The workflow turns it into one `Change` with its own revision, so everything a single
+    action or deadline caused is persisted and delivered together; empty effects change
+    nothing and take no revision.
+    """
+
     events: list[Event] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     customer: list[CustomerMessage] = field(default_factory=list)
 
     def event(self, type_: EventType, actor: str, **data: Any) -> None:
+        """Log an event. Values become JSON here (instants as ISO text, enums as their values), so
+        PostgreSQL and the Temporal UI show the same text.
+        """
         self.events.append(Event(type_, actor, _jsonable(data)))
 
     def notify(self, audience: Audience, kind: EventType, message: str) -> None:
+        """Queue a notice; the team lane delivers it later, never holding up the clock."""
         self.notices.append(Notice(audience, kind, message))
 
     def mail(self, kind: CustomerMessage) -> None:
+        """Queue a customer mail; its content is taken from the case as this change leaves it."""
         self.customer.append(kind)
 
     def extend(self, other: Effects) -> None:
+        """Take in another transition's effects, for a change made of several (auto-close)."""
         self.events += other.events
         self.notices += other.notices
         self.customer += other.customer

@@ -49,6 +49,14 @@ SESSION_LINK = "issue_session_link"
 
 
 class LegacyV1:
+    """Version 1's effect handling, driven by `CaseWorkflow` for cases with no `effect-lanes`
+    marker.
+
+    It persisted and sent everything under one lock before looking at the clock again, so
+    its deadlines could wait on PostgreSQL and the mailer; that is why version 2 has lanes.
+    Frozen: `tests/histories/v1-*.json` must keep replaying through it.
+    """
+
     def __init__(self, wf: CaseWorkflow) -> None:
         self.wf = wf
         self.lock = asyncio.Lock()
@@ -58,9 +66,13 @@ class LegacyV1:
 
     @property
     def state(self) -> CaseState:
+        """The case, owned by the workflow this drives."""
         return self.wf.state_now
 
     async def run(self) -> None:
+        """Version 1's main loop: register, then fire deadlines, deliver and wait until the case
+        ends. Continuing as new hands the case to version 2, which runs the lanes.
+        """
         wf = self.wf
         if wf.fresh:
             async with self.lock:
@@ -83,6 +95,9 @@ class LegacyV1:
         await self.drain()
 
     async def wait(self) -> None:
+        """Wait for the earliest deadline, a change or a queued message, with a `wait_condition`
+        timeout: what version 1 recorded, though version 2 keeps one `DeadlineTimer` instead.
+        """
         self.wake = False
         due = pending(self.state)
         if not due:
@@ -103,6 +118,11 @@ class LegacyV1:
         check: Callable[[], None],
         change: Callable[[datetime], Effects],
     ) -> int:
+        """Apply an update under the lock, once per request id.
+
+        Version 1 kept ids without action or body, so a reused id is answered with the current
+        revision instead of being refused; kept as recorded.
+        """
         async with self.lock:
             if request_id is None or request_id not in self.seen:
                 check()
@@ -112,6 +132,9 @@ class LegacyV1:
         return self.state.revision
 
     async def apply(self, fx: Effects) -> None:
+        """Persist the change with `record_case` first, then queue its messages. The activities,
+        their order and the `workflow.uuid4()` draws here are what version 1 histories contain.
+        """
         if not fx:
             return
         now = workflow.now()
@@ -173,6 +196,7 @@ class LegacyV1:
         return (NOTIFY_CUSTOMER, notice, f"Correo al cliente: {kind}")
 
     async def drain(self) -> None:
+        """Send queued messages in order; a failed one becomes a `message_undeliverable` change."""
         while self.outbox:
             activity, arg, summary = self.outbox.pop(0)
             try:

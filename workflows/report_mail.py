@@ -25,13 +25,24 @@ _RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), maximum_interval=ti
 
 
 class ReportMailInput(BaseModel):
+    """What a run reports on: by default the days before its scheduled instant; `day` reports one
+    local day instead (a manual run, e.g. to resend a day the mail server lost).
+    """
+
     day: date | None = None  # one local day instead of those before the scheduled instant
 
 
 @workflow.defn(name="SlaReportMail")
 class SlaReportMailWorkflow:
+    """A workflow rather than a cron job, so ops see every run, its retries and its failure in
+    the Temporal UI; the work itself is one activity.
+    """
+
     @workflow.run
     async def run(self, inp: ReportMailInput) -> ReportMailResult:
+        """Report for `TemporalScheduledStartTime`, so a run started late after an outage still
+        covers the same days; a run started by hand falls back to its own start time.
+        """
         info = workflow.info()
         at = info.typed_search_attributes.get(SCHEDULED_AT) or info.workflow_start_time
         return await workflow.execute_activity_method(

@@ -47,6 +47,12 @@ def _when(key: SearchAttributeKey[datetime], value: datetime | None) -> SearchAt
 
 
 def search_attribute_updates(state: CaseState) -> list[SearchAttributeUpdate[Any]]:
+    """Every search attribute as the case now sets it (version 1 upserts them all on each change;
+    `SearchIndex` only those that changed).
+
+    An absent instant unsets its attribute instead of leaving a stale one, so filtering on
+    `SlaResponseDue` never finds a case without a commitment.
+    """
     c = state.sla.commitment
     return [
         CASE_STAGE.value_set(state.stage.value),

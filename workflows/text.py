@@ -22,6 +22,9 @@ _SPOOFING = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\uf
 
 
 def no_controls(value: str) -> str:
+    """The rule for multi-line free text (notes, reasons, descriptions): tab and line breaks are
+    allowed, every other control character is refused (the module says why).
+    """
     if _CONTROL.search(value):
         raise ValueError(
             "contains a control character (only tab, newline and carriage return are allowed)"

@@ -15,6 +15,13 @@ from temporalio import workflow
 
 
 class DeadlineTimer:
+    """The case's single durable timer, kept while its instant stays the same.
+
+    Restarting a timer on every change costs two history events, and switching a
+    `wait_condition` timeout on and off is not replay-safe, so the workflow keeps this one
+    timer task and replaces it only when the earliest deadline moves; `fired` tells the loop.
+    """
+
     def __init__(self) -> None:
         self._at: datetime | None = None
         self._task: asyncio.Task[None] | None = None
@@ -30,6 +37,9 @@ class DeadlineTimer:
             self._task = asyncio.create_task(self._sleep(at, label))
 
     def cancel(self) -> None:
+        """Stop the running timer: when the instant moves, and when the case ends, so a completed
+        workflow leaves no timer behind.
+        """
         if self._task is not None and not self._task.done():
             self._task.cancel()
         self._task = None
