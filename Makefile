@@ -1,23 +1,36 @@
-# Two commands for a newcomer: `make run` and `make test`. Both create .venv on first use.
-PYTHON ?= python3
-VENV   ?= .venv
-PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-stamp
+# Two commands for a newcomer: `make run` and `make test`. Both install on first use, on a
+# machine that has only python3 and make: the pinned uv is bootstrapped with pip into
+# .cache/ (git-ignored), then `uv sync --frozen` makes .venv exactly what uv.lock says,
+# dev extra included. After changing dependencies in pyproject.toml: `make lock`, and
+# commit uv.lock with it (`make lint` refuses a lock that no longer matches).
+PYTHON     ?= python3
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+UV_VERSION := 0.13.9
+UV_HOME    := .cache/uv-$(UV_VERSION)
+UV         := $(UV_HOME)/bin/uv
+# uv works on the Makefile's .venv with the python3 above, and never downloads a Python.
+UV_ENV     := UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) UV_PYTHON_DOWNLOADS=never
 
-.PHONY: install run test lint bench clean-data mutation
+.PHONY: install lock run test lint bench clean-data mutation
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(UV):
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(STAMP)
+# On every run: a few milliseconds when .venv already matches uv.lock; otherwise (first
+# run, a pull that changed the lock, a package installed by hand) it is made to match.
+install: $(UV)
+	$(UV_ENV) $(UV) sync --frozen --extra dev --python $(PYTHON)
 
-run: $(STAMP)
+lock: $(UV)
+	$(UV_ENV) $(UV) lock --python $(PYTHON)
+
+run: install
 	$(PY) -m worker.dev
 
-lint: $(STAMP)
+lint: install
+	$(UV_ENV) $(UV) lock --check --python $(PYTHON)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
@@ -31,7 +44,7 @@ test: lint
 # server-free tests only. Prints every mutant not killed and the score per module, then
 # removes mutants/ (KEEP_MUTANTS=1 keeps it, for `.venv/bin/mutmut show <name>`). Equivalent
 # mutants and why: tests/mutation-equivalents.md. Fails if a module kills under 90 %.
-mutation: $(STAMP)
+mutation: install
 	@rm -rf mutants && mkdir mutants
 	@echo "mutmut run: about 2 minutes on 2 cores (log: mutants/run.log)"
 	@$(VENV)/bin/mutmut run > mutants/run.log 2>&1 \
@@ -46,7 +59,7 @@ mutation: $(STAMP)
 	    close("sort"); exit bad }' \
 	  mutants/results.txt; status=$$?; [ -n "$(KEEP_MUTANTS)" ] || rm -rf mutants; exit $$status
 
-bench: $(STAMP)
+bench: install
 	$(PY) -m bench.sla_timers
 	$(PY) -m bench.intake
 
