@@ -1,2 +1,2 @@
-"""Activities: the I/O of a case (PostgreSQL through `core.data`, SMTP) as Temporal
+"""Activities: the I/O of a case (PostgreSQL through `core.store`, SMTP) as Temporal
 activities, and nothing else."""

@@ -1,29 +1,26 @@
-"""Activities that talk to people: the customer (Spanish emails with one-time links) and
-the agents' and supervisors' channel (an email).
+"""Activities that talk to people: the customer (Spanish emails with one-time links,
+`core.customer_mail`) and the agents' and supervisors' channel (an email).
 
 Team notices need nothing but the mail server, so alerts go out while PostgreSQL is
-down. Customer links are derived from a server secret and the request or session id
-(HMAC): a retried send mails the same link, so a retry never voids the link the
-customer already has, and PostgreSQL stores only the link's SHA-256. Sends are
-recorded by Message-ID when PostgreSQL answers, so a retry does not mail twice; that
-record is best effort and never holds a message back.
+down. A customer's link is stored (its SHA-256) when it is mailed. Sends are recorded
+by Message-ID when PostgreSQL answers, so a retry does not mail twice; that record is
+best effort and never holds a message back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import logging
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import UNBUILDABLE, UNDELIVERABLE
+from core.customer_mail import CONFIRMATIONS, LinkSecrets, confirmation_context
 from core.db import Pool
 from core.mail import MailDeliveryError, Mailer, OutgoingMail, Support, authorization_text, render
 from core.settings import Settings
+from core.store import AuthorizationLink, CaseStore, LinkStore, SessionLink
 from workflows.effects import CustomerMessage
 from workflows.messages import (
     AuthorizationRequestNotice,
@@ -38,55 +35,10 @@ log = logging.getLogger(__name__)
 _BEST_EFFORT_SECONDS = 1.0
 
 
-CONFIRMATIONS = frozenset(
-    {
-        CustomerMessage.ACCESS_AUTHORIZED,
-        CustomerMessage.ACCESS_REJECTED,
-        CustomerMessage.ACCESS_REVOKED,
-        CustomerMessage.SESSION_ENDED,
-    }
-)
-
-
-def confirmation_context(mail: CustomerMail, link: str) -> dict[str, object]:
-    """What a confirmation's template shows. `link` is the authorization page, where the
-    customer sees the authorization and may still revoke it (the same link as in the
-    request: it is derived, not stored)."""
-    if mail.session is not None:
-        s = mail.session
-        return {
-            "agent": s.agent, "started_at": s.started_at, "ended_at": s.ended_at,
-            "outcome": s.outcome, "access_until": s.valid_until,
-            "still_valid": s.valid_until is not None, "link": link,
-        }  # fmt: skip
-    auth = mail.authorization
-    assert auth is not None
-    return {
-        "agent": auth.agent, "access": auth.access.value, "reason": auth.reason,
-        "decided_at": auth.decided_at, "access_until": auth.access_until,
-        "session_ended": auth.session_ended, "link": link,
-    }  # fmt: skip
-
-
-def hash_secret(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-class LinkSecrets:
-    """Customer links as HMAC(server secret, purpose and id): 256 bits, reproducible."""
-
-    def __init__(self, secret: str) -> None:
-        self._key = hashlib.sha256(b"customer-links\n" + secret.encode()).digest()
-
-    def token(self, purpose: str, ident: str) -> tuple[str, bytes]:
-        mac = hmac.new(self._key, f"{purpose}\n{ident}".encode(), hashlib.sha256).digest()
-        token = base64.urlsafe_b64encode(mac).decode().rstrip("=")
-        return token, hash_secret(token)
-
-
 class Messaging:
     def __init__(self, pool: Pool, mailer: Mailer, settings: Settings, tz: str) -> None:
-        self.pool = pool
+        self.store = LinkStore(pool)
+        self.cases = CaseStore(pool)
         self.mailer = mailer
         self.settings = settings
         self.tz = tz
@@ -94,22 +46,21 @@ class Messaging:
 
     async def _already_sent(self, message_id: str) -> bool:
         try:
-            async with asyncio.timeout(_BEST_EFFORT_SECONDS), self.pool.connection() as conn:
-                cur = await conn.execute(
-                    "SELECT 1 FROM outbound_emails WHERE message_id = %s", (message_id,)
-                )
-                return await cur.fetchone() is not None
+            async with asyncio.timeout(_BEST_EFFORT_SECONDS):
+                return await self.store.mail_sent(message_id=message_id)
         except Exception as exc:  # PostgreSQL down: send; a rare duplicate beats silence
             log.info("sent-mail check skipped: %s", type(exc).__name__)
             return False
 
     async def _record_sent(self, case_id: str, kind: str, mail: OutgoingMail) -> None:
         try:
-            async with asyncio.timeout(_BEST_EFFORT_SECONDS), self.pool.connection() as conn:
-                await conn.execute(
-                    "INSERT INTO outbound_emails (message_id, case_id, recipient, kind, subject)"
-                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (mail.message_id, case_id, mail.to, kind, mail.subject),
+            async with asyncio.timeout(_BEST_EFFORT_SECONDS):
+                await self.store.record_mail(
+                    message_id=mail.message_id,
+                    case_id=case_id,
+                    recipient=mail.to,
+                    kind=kind,
+                    subject=mail.subject,
                 )
         except Exception as exc:
             log.info("sent-mail record skipped: %s", type(exc).__name__)
@@ -187,23 +138,17 @@ class Messaging:
             auth.reason,
             auth.access_hours,
         )
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO remote_authorizations (request_id, case_id, token_hash, access,"
-                " reason, agent, access_hours, text_shown, expires_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (
-                    auth.request_id,
-                    case.case_id,
-                    digest,
-                    auth.access.value,
-                    auth.reason,
-                    auth.agent,
-                    auth.access_hours,
-                    text,
-                    auth.expires_at,
-                ),
-            )
+        link = AuthorizationLink(
+            request_id=auth.request_id,
+            case_id=case.case_id,
+            access=auth.access.value,
+            reason=auth.reason,
+            agent=auth.agent,
+            access_hours=auth.access_hours,
+            text_shown=text,
+            expires_at=auth.expires_at,
+        )
+        await self.store.save_authorization(link=link, token_hash=digest)
         return {
             "link": f"{self.settings.api_base_url}/autorizacion/{token}",
             "agent": auth.agent,
@@ -217,12 +162,13 @@ class Messaging:
         session, case = mail.session, mail.case
         assert session is not None
         code, digest = self.links.token("session", session.session_id)
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO remote_sessions (session_id, case_id, request_id, code_hash,"
-                " expires_at) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (session.session_id, case.case_id, session.request_id, digest, session.expires_at),
-            )
+        link = SessionLink(
+            session_id=session.session_id,
+            case_id=case.case_id,
+            request_id=session.request_id,
+            expires_at=session.expires_at,
+        )
+        await self.store.save_session(link=link, code_hash=digest)
         return {
             "link": f"{self.settings.api_base_url}/sesion-remota/{code}",
             "agent": session.agent,
@@ -233,12 +179,7 @@ class Messaging:
 
     @activity.defn(name="notify_team")
     async def notify_team(self, note: TeamNotification) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO team_notifications (notification_id, case_id, audience, kind,"
-                " message) VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (note.notification_id, note.case_id, note.audience, note.kind, note.message),
-            )
+        await self.cases.save_notice(notice=note)
         await self.send_team_notice(note)
 
     @activity.defn(name="send_customer_notice")

@@ -30,8 +30,8 @@ from psycopg_pool import PoolTimeout
 from api import keys
 from api.principals import ApiPrincipal, Role
 from api.schemas import CaseOut
-from core.data import CaseFilter, CaseStore, CaseSummary
 from core.db import Pool
+from core.store import CaseFilter, CaseStore, CaseSummary
 from workflows.rules import Action
 
 log = logging.getLogger(__name__)
@@ -166,4 +166,4 @@ async def readable_cases(
     contact center's is the cases it opened."""
     if not reads_every_case(principal):
         wanted = wanted.model_copy(update={"opened_by": principal.name})
-    return await store.list_cases(wanted)
+    return await store.list_cases(wanted=wanted)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from core.mail import access_label
+from core.store import AuthorizationLink
 from workflows.models import AuthorizationStatus, CaseState, RemoteAuthorization, RemoteSession
 
 Decision = Literal["authorized", "rejected", "revoked"]
@@ -178,9 +179,9 @@ def page_context(
     tz: str,
     action_url: str,
     message: str | None,
-    row: dict[str, Any] | None = None,
+    link: AuthorizationLink | None = None,
 ) -> dict[str, Any]:
-    """What a page's template gets; `row` (the stored request, as the mail showed it) for
+    """What a page's template gets; `link` (the stored request, as the mail showed it) for
     the authorization page."""
     context: dict[str, Any] = {
         "title": view.title,
@@ -190,12 +191,12 @@ def page_context(
         "action_url": action_url,
         "message": message,
     }
-    if row is not None:
+    if link is not None:
         context |= {
             "summary": state.summary,
             "customer_name": state.customer.name,
-            "access_label": access_label(row["access"]),
-            "reason": row["reason"],
-            "text_shown": row["text_shown"],
+            "access_label": access_label(link.access),
+            "reason": link.reason,
+            "text_shown": link.text_shown,
         }
     return context

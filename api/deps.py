@@ -14,8 +14,8 @@ from temporalio.client import Client
 from api.auth import KeyRing
 from api.errors import Forbidden, Unauthenticated, Unavailable
 from api.principals import ApiPrincipal, Role
-from core.data import CaseStore
 from core.settings import Settings
+from core.store import CaseStore
 from workflows.sla import SlaPolicy
 
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from api.errors import ActionRefused
 from api.principals import ApiPrincipal
 from api.schemas import CaseCreate
-from core.data import CaseStore
 from core.settings import Settings
+from core.store import CaseStore
 from workflows.messages import CaseInput
 from workflows.models import CaseTimings, SeverityAssignment
 from workflows.severity import classify

@@ -27,7 +27,6 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -36,6 +35,8 @@ from pydantic import ValidationError
 from api.principals import ApiPrincipal, Role
 from core.db import Connection, migrate
 from core.settings import Settings
+from core.store import keys as data_keys
+from core.store.keys import KeyRow
 
 # Recognisable in a leaked log or repository, and by secret scanners.
 KEY_PREFIX = "amger_"
@@ -68,14 +69,11 @@ class KeyRefused(Exception):
     """The table refused a key (its name has an active key already)."""
 
 
-_COLUMNS = "name, display_name, roles, created_at, revoked_at"
-
-
-def _stored(row: dict[str, Any]) -> StoredKey:
+def _stored(row: KeyRow) -> StoredKey:
     return StoredKey(
-        ApiPrincipal(name=row["name"], display_name=row["display_name"], roles=row["roles"]),
-        row["created_at"],
-        row["revoked_at"],
+        ApiPrincipal(name=row.name, display_name=row.display_name, roles=row.roles),
+        row.created_at,
+        row.revoked_at,
     )
 
 
@@ -83,18 +81,14 @@ async def create(conn: Connection, principal: ApiPrincipal) -> str:
     """Store a new key's digest for `principal`; the key, which nothing keeps."""
     key = new_key()
     try:
-        await conn.execute(
-            "INSERT INTO api_keys (digest, name, display_name, roles) VALUES (%s, %s, %s, %s)",
-            (
-                digest(key),
-                principal.name,
-                principal.display_name,
-                [r.value for r in principal.roles],
-            ),
+        await data_keys.insert_key(
+            conn,
+            digest=digest(key),
+            name=principal.name,
+            display_name=principal.display_name,
+            roles=[r.value for r in principal.roles],
         )
-    except psycopg.errors.UniqueViolation as exc:
-        if exc.diag.constraint_name != "api_keys_one_active_per_name":
-            raise
+    except data_keys.ActiveKeyExists:
         raise KeyRefused(
             f"{principal.name!r} already has an active key: revoke it first "
             f"(python -m api.keys revoke --name {principal.name})"
@@ -104,26 +98,17 @@ async def create(conn: Connection, principal: ApiPrincipal) -> str:
 
 async def revoke(conn: Connection, name: str) -> int:
     """Revoke the active key of `name`; how many were revoked (0 or 1)."""
-    cur = await conn.execute(
-        "UPDATE api_keys SET revoked_at = now() WHERE name = %s AND revoked_at IS NULL",
-        (name,),
-    )
-    return cur.rowcount
+    return await data_keys.revoke_key(conn, name=name)
 
 
 async def listed(conn: Connection) -> list[StoredKey]:
-    cur = await conn.execute(f"SELECT {_COLUMNS} FROM api_keys ORDER BY name, created_at")  # noqa: S608
-    return [_stored(row) for row in await cur.fetchall()]
+    return [_stored(row) for row in await data_keys.list_keys(conn)]
 
 
 async def lookup(conn: Connection, key_digest: bytes) -> tuple[bytes, StoredKey] | None:
     """The row holding `key_digest`, with its stored digest for a constant-time check."""
-    cur = await conn.execute(
-        f"SELECT digest, {_COLUMNS} FROM api_keys WHERE digest = %s",  # noqa: S608
-        (key_digest,),
-    )
-    row = await cur.fetchone()
-    return None if row is None else (bytes(row["digest"]), _stored(row))
+    row = await data_keys.find_key(conn, digest=key_digest)
+    return None if row is None else (bytes(row.digest), _stored(row))
 
 
 # --- The command ---

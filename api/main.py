@@ -22,10 +22,10 @@ from api import errors, limits, logging_filters, metrics
 from api.deps import Services
 from api.logs import RequestContext
 from api.routers import cases, customer, health, history, reports, sla
-from core.data import CaseStore
 from core.db import make_pool
 from core.logs import configure as configure_logging
 from core.settings import Settings
+from core.store import CaseStore
 from core.temporal import connect
 from workflows import consent
 from workflows.sla import load_policy

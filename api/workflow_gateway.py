@@ -125,7 +125,7 @@ async def live_state(services: Services, case_id: str) -> CaseState | None:
 
 async def current_case(services: Services, case_id: str) -> CaseState | None:
     """The case as it is now, or as PostgreSQL last saw it when Temporal cannot say."""
-    return await live_state(services, case_id) or await services.store.get_case(case_id)
+    return await live_state(services, case_id) or await services.store.get_case(case_id=case_id)
 
 
 # The workflow refuses actions for an instant while it continues as new; the retry lands

@@ -1,2 +1,2 @@
 """What the API and the worker share: settings, the Temporal connection, the pool and
-migrations, the data access (`core.data`), logs, and the mails' building and rendering."""
+migrations, the data access (`core.store`), logs, and the mails' building and rendering."""

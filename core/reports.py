@@ -15,45 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import floor
-from typing import Any
 
 from core.db import Pool
+from core.store.reports import CellRow, report_cells
 from workflows.domain import Availability, Plan, Severity
 
 # The calendar's own arithmetic, so that the report and the deadlines agree on what a
 # business hour is; it is private to workflows/sla.py, which this module does not own.
 from workflows.sla import SlaPolicy, business_between
-
-# Both arrays are aggregated with the same filter and order, so they pair up element by
-# element: (registered_at, responded_at) of each case that has had its first response.
-_CELLS = """
-WITH counted AS (
-    SELECT plan, severity, sla_state, registered_at,
-           doc->'sla'->'commitment'->>'policy_version' AS policy_version,
-           doc->'sla'->'commitment'->>'availability' AS availability,
-           doc->'sla'->'commitment'->>'target' AS target,
-           (doc->'sla'->'commitment'->>'committed')::boolean AS committed,
-           (doc->'sla'->>'responded_at')::timestamptz AS responded_at,
-           case_id
-    FROM cases
-    WHERE registered_at >= %(start)s AND registered_at < %(end)s
-)
-SELECT policy_version, plan, severity,
-       min(availability) AS availability,
-       min(target) AS target,
-       count(*) AS opened,
-       count(*) FILTER (WHERE committed) AS committed,
-       count(*) FILTER (WHERE sla_state = 'met') AS met,
-       count(*) FILTER (WHERE sla_state = 'breached') AS breached,
-       count(*) FILTER (WHERE sla_state = 'pending') AS pending,
-       count(*) FILTER (WHERE sla_state = 'not_committed') AS not_committed,
-       coalesce(array_agg(registered_at ORDER BY case_id)
-                FILTER (WHERE responded_at IS NOT NULL), '{}') AS registered,
-       coalesce(array_agg(responded_at ORDER BY case_id)
-                FILTER (WHERE responded_at IS NOT NULL), '{}') AS responded
-FROM counted
-GROUP BY policy_version, plan, severity
-"""
 
 
 def percentile(values: list[timedelta], q: float) -> timedelta | None:
@@ -131,23 +100,23 @@ def _response_time(
     return answered - registered
 
 
-def _cell(policy: SlaPolicy, row: dict[str, Any]) -> Cell:
-    availability = None if row["availability"] is None else Availability(row["availability"])
+def _cell(policy: SlaPolicy, row: CellRow) -> Cell:
+    availability = None if row.availability is None else Availability(row.availability)
     return Cell(
-        policy_version=row["policy_version"],
-        plan=Plan(row["plan"]),
-        severity=Severity(row["severity"]),
+        policy_version=row.policy_version,
+        plan=Plan(row.plan),
+        severity=Severity(row.severity),
         availability=availability,
-        target=row["target"],
-        opened=row["opened"],
-        committed=row["committed"],
-        met=row["met"],
-        breached=row["breached"],
-        pending=row["pending"],
-        not_committed=row["not_committed"],
+        target=row.target,
+        opened=row.opened,
+        committed=row.committed,
+        met=row.met,
+        breached=row.breached,
+        pending=row.pending,
+        not_committed=row.not_committed,
         response_times=[
             _response_time(policy, availability, registered, answered)
-            for registered, answered in zip(row["registered"], row["responded"], strict=True)
+            for registered, answered in zip(row.registered, row.responded, strict=True)
         ],
     )
 
@@ -182,9 +151,7 @@ def _grid(policy: SlaPolicy, found: dict[tuple[str, Plan, Severity], Cell]) -> l
 async def sla_report(pool: Pool, policy: SlaPolicy, start: datetime, end: datetime) -> SlaReport:
     """The cases registered in [start, end), cell by cell. Business time is counted with
     the active policy's calendar (the only one the API holds)."""
-    async with pool.connection() as conn:
-        cur = await conn.execute(_CELLS, {"start": start, "end": end})
-        rows = await cur.fetchall()
+    rows = await report_cells(pool, start=start, end=end)
     found = {(c.policy_version, c.plan, c.severity): c for c in (_cell(policy, r) for r in rows)}
     totals = Figures()
     for cell in found.values():

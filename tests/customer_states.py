@@ -8,10 +8,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from activities.messaging import CONFIRMATIONS, confirmation_context
 from api.customer_view import authorization_view, outcome_message, page_context, session_view
 from api.pages import render as render_page
+from core.customer_mail import CONFIRMATIONS, confirmation_context
 from core.mail import DEFAULT_SUPPORT, authorization_text, render
+from core.store import AuthorizationLink
 from tests import pure_cases as pc
 from workflows import transitions as tr
 from workflows.deadlines import fire_due
@@ -37,12 +38,21 @@ def _case(reason: str = LONG_REASON) -> CaseState:
     return state
 
 
-def _row(state: CaseState, request_id: str = "req-1") -> dict[str, Any]:
+def _row(state: CaseState, request_id: str = "req-1") -> AuthorizationLink:
     auth = next(a for a in state.authorizations if a.request_id == request_id)
     text = authorization_text(
         state.customer.name, auth.agent, auth.access.value, state.case_id, auth.reason, 2
     )
-    return {"access": auth.access.value, "reason": auth.reason, "text_shown": text}
+    return AuthorizationLink(
+        request_id=request_id,
+        case_id=state.case_id,
+        access=auth.access.value,
+        reason=auth.reason,
+        agent=auth.agent,
+        access_hours=2,
+        text_shown=text,
+        expires_at=auth.expires_at,
+    )
 
 
 def _authorized(view: bool = False) -> CaseState:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.messaging import hash_secret
+from core.store import hash_secret
 from tests.customer import SESSION_LINK, decide, outcome, requested, stage, text_of
 from tests.stack import ApiStack, api_stack
 

@@ -14,8 +14,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.errors import PROJECTION_REJECTED
 from activities.projection import Projector
-from core.data import CaseStore
 from core.db import Pool, make_pool, migrate
+from core.store import CaseStore
 from tests.builders import case_input
 from workflows.domain import Stage
 from workflows.messages import (
@@ -92,11 +92,11 @@ async def test_project_then_read_back(store: CaseStore, pool: Pool) -> None:
     state = _state()
     batch = _batch(state, _event("case_registered"), notices=1)
     await _projector(pool, state).project(batch)
-    assert await store.get_case(state.case_id) == state
-    events = await store.events(state.case_id)
+    assert await store.get_case(case_id=state.case_id) == state
+    events = await store.events(case_id=state.case_id)
     assert [(e.type, e.revision, e.data) for e in events] == [("case_registered", 1, {"k": "v"})]
     assert events[0].event_id == event_id(state.case_id, 1, 0)  # stable across retries
-    assert [n.kind for n in await store.notifications(state.case_id)] == ["sla_breached"]
+    assert [n.kind for n in await store.notifications(case_id=state.case_id)] == ["sla_breached"]
 
 
 async def test_a_retried_batch_changes_nothing(store: CaseStore, pool: Pool) -> None:
@@ -105,8 +105,9 @@ async def test_a_retried_batch_changes_nothing(store: CaseStore, pool: Pool) -> 
     projector = _projector(pool, state)
     await projector.project(batch)
     await projector.project(batch)  # what an activity retry does
-    assert [e.type for e in await store.events(state.case_id)] == ["case_registered", "case_queued"]
-    assert len(await store.notifications(state.case_id)) == 1
+    events = await store.events(case_id=state.case_id)
+    assert [e.type for e in events] == ["case_registered", "case_queued"]
+    assert len(await store.notifications(case_id=state.case_id)) == 1
 
 
 async def test_an_older_revision_never_overwrites_a_newer_one(store: CaseStore, pool: Pool) -> None:
@@ -115,7 +116,7 @@ async def test_an_older_revision_never_overwrites_a_newer_one(store: CaseStore, 
     state.revision, state.stage = 2, Stage.CONTACTO
     await _projector(pool, state).project(_batch(state))
     await _projector(pool, first).record_case(CaseRecord(state=first, events=[]))
-    stored = await store.get_case(state.case_id)
+    stored = await store.get_case(case_id=state.case_id)
     assert stored is not None
     assert stored.stage is Stage.CONTACTO
     assert stored.revision == 2
@@ -143,10 +144,10 @@ async def test_a_nul_character_cannot_block_the_log(store: CaseStore, pool: Pool
     state = _state()
     state.summary = "antes\x00después"
     await _projector(pool, state).project(_batch(state, _event("x", note="a\x00b")))
-    stored = await store.get_case(state.case_id)
+    stored = await store.get_case(case_id=state.case_id)
     assert stored is not None
     assert stored.summary == "antes\ufffddespués"
-    assert (await store.events(state.case_id))[0].data == {"note": "a\ufffdb"}
+    assert (await store.events(case_id=state.case_id))[0].data == {"note": "a\ufffdb"}
 
 
 async def test_data_postgresql_refuses_is_a_non_retryable_failure(pool: Pool) -> None:

@@ -48,7 +48,7 @@ async def test_breached_premium_cases_can_be_queried(
     )
     assert [w.id for w in found] == [inp.case_id]
     await stack.projected(inp.case_id)  # the read model follows the workflow
-    stored = await stack.services.store.get_case(inp.case_id)
+    stored = await stack.services.store.get_case(case_id=inp.case_id)
     assert stored is not None
     assert stored.sla.state is SlaState.BREACHED
     assert stored.sla.breached_at is not None

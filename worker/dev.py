@@ -33,6 +33,7 @@ from api.principals import KEY_DIGEST, ApiPrincipal, Role
 from core.db import embedded_postgres, migrate
 from core.logs import configure as configure_logging
 from core.settings import Settings
+from core.store import keys as data_keys
 from core.temporal import connect
 from worker.schedules import SCHEDULE_ID, ensure_report_schedule
 from workflows.search_attributes import DEFINITIONS
@@ -105,9 +106,7 @@ async def dev_keys(database_url: str) -> list[tuple[ApiPrincipal, str]]:
     async with await AsyncConnection.connect(
         database_url, autocommit=True, row_factory=dict_row
     ) as conn:
-        cur = await conn.execute("SELECT EXISTS (SELECT FROM api_keys) AS made")
-        row = await cur.fetchone()
-        if row is None or row["made"]:
+        if await data_keys.any_keys(conn):
             return []
         return [(p, await api_keys.create(conn, p)) for p in DEV_KEYS]
 

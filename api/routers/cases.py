@@ -46,7 +46,7 @@ from api.workflow_gateway import (
     open_case,
     send_update,
 )
-from core.data import CaseFilter, CaseSummary, StoredEvent, StoredNotification
+from core.store import CaseFilter, CaseSummary, StoredEvent, StoredNotification
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState, Stage
 from workflows.models import (
@@ -149,7 +149,7 @@ async def get_case(
     if state is not None:
         case = case_out(state, settings, source="workflow")
     else:
-        stored = await store.get_case(case_id)
+        stored = await store.get_case(case_id=case_id)
         if stored is None:
             raise CaseNotFound(case_id)
         case = case_out(stored, settings, source="postgresql")
@@ -160,7 +160,7 @@ async def get_case(
 
 @router.get("/{case_id}/events", response_model=list[StoredEvent])
 async def case_events(case_id: CaseId, _: TeamReader, store: StoreDep) -> list[StoredEvent]:
-    events = await store.events(case_id)
+    events = await store.events(case_id=case_id)
     if not events:
         raise CaseNotFound(case_id)
     return events
@@ -170,9 +170,9 @@ async def case_events(case_id: CaseId, _: TeamReader, store: StoreDep) -> list[S
 async def case_notifications(
     case_id: CaseId, _: TeamReader, store: StoreDep
 ) -> list[StoredNotification]:
-    if await store.get_case(case_id) is None:
+    if await store.get_case(case_id=case_id) is None:
         raise CaseNotFound(case_id)
-    return await store.notifications(case_id)
+    return await store.notifications(case_id=case_id)
 
 
 class CaseActions:

@@ -10,31 +10,27 @@ which shows what the case records (`api.customer_view`), so a reload never posts
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from temporalio.client import Client
 
-from activities.messaging import hash_secret
+from api.consent import (
+    Opened,
+    Visitor,
+    decide_authorization,
+    open_authorization,
+    open_session,
+    revoke_from_session,
+)
 from api.customer_view import (
     DECISIONS,
-    AccessView,
-    Decision,
-    authorization_view,
     outcome_message,
     page_context,
-    session_view,
 )
-from api.deps import NowDep, PolicyDep, Services, ServicesDep, SettingsDep, TemporalDep
-from api.errors import ActionRefused
+from api.deps import NowDep, PolicyDep, ServicesDep, SettingsDep, TemporalDep
 from api.pages import gone, page, see
-from api.workflow_gateway import current_case, send_update
-from core.settings import Settings
-from workflows import consent
-from workflows.case import CaseWorkflow
-from workflows.models import CaseState, DecideRemoteAccess
+from core.store import AuthorizationLink
 
 router = APIRouter(tags=["customer"], include_in_schema=False)
 
@@ -44,49 +40,16 @@ _TRAILING = ".,;:!?)]}>»\"'"
 _AUTH, _SESSION = "/autorizacion/", "/sesion-remota/"
 
 
-def _clean(token: str) -> str:
-    return token.strip().rstrip(_TRAILING)
-
-
-def _customer_decision(
-    request: Request,
-    state: CaseState,
-    authorization_id: str,
-    decision: Decision,
-    text_shown: str,
-) -> DecideRemoteAccess:
-    """The consent record: who (the customer, by the link), from where, what they saw.
-    The request id makes a double click or a retried POST apply once; the proof tells
-    the workflow that this page, after checking the token, made the decision."""
-    agent = request.headers.get("user-agent")
-    return DecideRemoteAccess(
-        actor=f"cliente:{state.customer.id}",
-        request_id=f"{authorization_id}:{decision}",
-        authorization_id=authorization_id,
-        decision=decision,
-        ip=request.client.host if request.client else None,
-        user_agent=None if agent is None else "".join(c for c in agent if c.isprintable())[:500],
-        text_shown=text_shown,
-        proof=consent.sign(state.case_id, authorization_id, decision, text_shown),
-    )
-
-
 async def _decision(request: Request) -> str | None:
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     values = form.get("decision", [])
     return values[0] if len(values) == 1 else None
 
 
-async def _load(
-    services: Services, table: str, token: str
-) -> tuple[dict[str, Any], CaseState] | None:
-    if not _TOKEN.match(token):
-        return None
-    row = await services.store.customer_link(table=table, digest=hash_secret(token))
-    if row is None:
-        return None
-    state = await current_case(services, str(row["case_id"]))
-    return None if state is None else (row, state)
+def _token(token: str) -> str | None:
+    """The link's secret as pasted, or None when it cannot be one (no lookup then)."""
+    token = token.strip().rstrip(_TRAILING)
+    return token if _TOKEN.match(token) else None
 
 
 def _answer(request: Request) -> tuple[str | None, str | None]:
@@ -99,12 +62,13 @@ def _back(prefix: str, token: str, answer: str, result: str) -> RedirectResponse
 
 
 def _render(
-    request: Request, name: str, token: str, view: AccessView, state: CaseState, tz: str,
-    row: dict[str, Any] | None = None,
+    request: Request, name: str, token: str, opened: Opened, tz: str,
+    link: AuthorizationLink | None = None,
 ) -> HTMLResponse:  # fmt: skip
-    prefix = _AUTH if row is not None else _SESSION
+    prefix = _AUTH if link is not None else _SESSION
+    view, state = opened.view, opened.state
     message = outcome_message(view, *_answer(request))
-    return page(request, name, 200, **page_context(view, state, tz, prefix + token, message, row))
+    return page(request, name, 200, **page_context(view, state, tz, prefix + token, message, link))
 
 
 @router.get("/autorizacion/{token}", response_class=HTMLResponse)
@@ -115,46 +79,12 @@ async def authorizationpage(
     policy: PolicyDep,
     now: NowDep,
 ) -> HTMLResponse:
-    token = _clean(token)
-    found = await _load(services, "remote_authorizations", token)
-    if found is None:
+    secret = _token(token)
+    link = None if secret is None else await services.store.links.authorization(token=secret)
+    opened = None if link is None else await open_authorization(services, link, now)
+    if secret is None or link is None or opened is None:
         return gone(request)
-    row, state = found
-    view = authorization_view(state, row["request_id"], now)
-    return _render(request, "authorization.html", token, view, state, policy.timezone, row)
-
-
-async def _decide(
-    request: Request,
-    services: Services,
-    temporal: Client,
-    settings: Settings,
-    state: CaseState,
-    request_id: str,
-    decision: Decision,
-    text_shown: str,
-) -> str:
-    """Sends the decision; the redirect's hint: `hecho` or `no` (refused by the case)."""
-    cmd = _customer_decision(request, state, request_id, decision, text_shown)
-    try:
-        await send_update(
-            temporal, state.case_id, CaseWorkflow.decide_remote_access, cmd, settings.update_timeout
-        )
-    except ActionRefused:
-        return "no"  # the state moved under us: the GET page shows where it is now
-    await services.store.record_decision(
-        request_id=request_id, decision=decision, ip=cmd.ip, user_agent=cmd.user_agent
-    )
-    return "hecho"
-
-
-def _before(view: AccessView, decision: Decision) -> str | None:
-    """`ya` when the case already records this decision, `no` when it cannot take it
-    now, None when it may be sent."""
-    if view.decision == decision:
-        return "ya"
-    wanted = "authorized" if decision == "revoked" else "pending"
-    return None if view.status == wanted else "no"
+    return _render(request, "authorization.html", secret, opened, policy.timezone, link)
 
 
 @router.post("/autorizacion/{token}", response_class=HTMLResponse)
@@ -166,21 +96,19 @@ async def authorization_decision(
     now: NowDep,
     settings: SettingsDep,
 ) -> Response:
-    token = _clean(token)
     word = await _decision(request) or ""
     decision = DECISIONS.get(word)
     if decision is None:
         return gone(request, 400)
-    found = await _load(services, "remote_authorizations", token)
-    if found is None:
-        return gone(request)
-    row, state = found
-    view = authorization_view(state, row["request_id"], now)
-    result = _before(view, decision) or await _decide(
-        request, services, temporal, settings, state, row["request_id"], decision,
-        row["text_shown"],
+    secret = _token(token)
+    link = None if secret is None else await services.store.links.authorization(token=secret)
+    result = None if link is None else await decide_authorization(
+        services, temporal, settings, link=link, decision=decision,
+        visitor=Visitor.of(request), now=now,
     )  # fmt: skip
-    return _back(_AUTH, token, word, result)
+    if secret is None or result is None:
+        return gone(request)
+    return _back(_AUTH, secret, word, result)
 
 
 @router.get("/sesion-remota/{code}", response_class=HTMLResponse)
@@ -191,13 +119,12 @@ async def sessionpage(
     policy: PolicyDep,
     now: NowDep,
 ) -> HTMLResponse:
-    code = _clean(code)
-    found = await _load(services, "remote_sessions", code)
-    if found is None:
+    secret = _token(code)
+    link = None if secret is None else await services.store.links.session(code=secret)
+    opened = None if link is None else await open_session(services, link, now)
+    if secret is None or opened is None:
         return gone(request)
-    row, state = found
-    view = session_view(state, row["request_id"], row["session_id"], now)
-    return _render(request, "session.html", code, view, state, policy.timezone)
+    return _render(request, "session.html", secret, opened, policy.timezone)
 
 
 @router.post("/sesion-remota/{code}", response_class=HTMLResponse)
@@ -209,15 +136,13 @@ async def session_revoke(
     now: NowDep,
     settings: SettingsDep,
 ) -> Response:
-    code = _clean(code)
-    found = await _load(services, "remote_sessions", code)
-    if found is None or await _decision(request) != "revocar":
-        return gone(request, 404 if found is None else 400)
-    row, state = found
-    view = session_view(state, row["request_id"], row["session_id"], now)
-    result = "ya" if view.status == "revoked" else None if view.may_revoke else "no"
-    result = result or await _decide(
-        request, services, temporal, settings, state, row["request_id"], "revoked",
-        "Revocación desde la página de la sesión",
-    )  # fmt: skip
-    return _back(_SESSION, code, "revocar", result)
+    secret = _token(code)
+    link = None if secret is None else await services.store.links.session(code=secret)
+    if secret is None or link is None or await _decision(request) != "revocar":
+        return gone(request, 404 if link is None else 400)
+    result = await revoke_from_session(
+        services, temporal, settings, link=link, visitor=Visitor.of(request), now=now
+    )
+    if result is None:
+        return gone(request)
+    return _back(_SESSION, secret, "revocar", result)

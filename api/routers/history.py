@@ -17,7 +17,7 @@ from api.deps import SettingsDep, StoreDep, TeamReader
 from api.errors import CaseNotFound
 from api.schemas import CommitmentOut, ErrorOut, HistoryChange, HistoryEntry, HistoryOut
 from api.schemas import HistorySide as Side
-from core.data import StoredEvent
+from core.store import StoredEvent
 from workflows.domain import Stage
 from workflows.effects import EventType as E
 
@@ -166,7 +166,7 @@ async def case_history(
 ) -> HistoryOut:
     """The audit trail, oldest first. From PostgreSQL's read model, so the last change
     may take a few seconds to appear; the Temporal UI link shows the workflow's own."""
-    events = await store.events(case_id)
+    events = await store.events(case_id=case_id)
     if not events:  # a case's log starts with its registration, in the same write
         raise CaseNotFound(case_id)
     return HistoryOut(

@@ -1,18 +1,27 @@
-"""The case store in PostgreSQL: the projection of each case and its event log.
+"""The cases in PostgreSQL: each case's document, its event log, its team notices and
+the intake's Idempotency-Keys.
 
-`CaseStore` holds the pool and serves the API's reads; the projection activities
-(`activities.projection`) write what it reads.
+`CaseStore` serves the API's reads and the projection activities' writes
+(`activities.projection`). Every write is idempotent: a retried batch upserts a
+revision that is not newer (no-op) and inserts events and notices whose ids exist
+(no-op).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from core.db import Pool
+from core.store.links import LinkStore
+from workflows.messages import TeamNotification
 from workflows.models import CaseState
 
 
@@ -93,19 +102,112 @@ LIMIT %(limit)s
 """
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """An event of the log as the projection writes it."""
+
+    event_id: str
+    case_id: str
+    revision: int
+    type: str
+    at: datetime
+    actor: str
+    data: dict[str, Any]
+
+
+_UPSERT_CASE = """
+INSERT INTO cases (case_id, revision, stage, plan, severity, customer_id, sla_state,
+                   response_due, registered_at, doc)
+VALUES (%(case_id)s, %(revision)s, %(stage)s, %(plan)s, %(severity)s, %(customer_id)s,
+        %(sla_state)s, %(response_due)s, %(registered_at)s, %(doc)s)
+ON CONFLICT (case_id) DO UPDATE SET
+    revision = EXCLUDED.revision, stage = EXCLUDED.stage, plan = EXCLUDED.plan,
+    severity = EXCLUDED.severity, sla_state = EXCLUDED.sla_state,
+    response_due = EXCLUDED.response_due, doc = EXCLUDED.doc, updated_at = now()
+WHERE cases.revision < EXCLUDED.revision
+"""
+
+_INSERT_EVENT = """
+INSERT INTO case_events (event_id, case_id, revision, type, at, actor, data)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (event_id) DO NOTHING
+"""
+
+_INSERT_NOTICE = """
+INSERT INTO team_notifications (notification_id, case_id, audience, kind, message)
+VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
+"""
+
+
+def _dumps(value: Any) -> str:
+    # jsonb cannot hold U+0000; inputs refuse it, and this keeps an old value from
+    # blocking the log forever.
+    return json.dumps(value, ensure_ascii=False).replace("\\u0000", "\\ufffd")
+
+
+def _case_row(state: CaseState) -> dict[str, Any]:
+    return {
+        "case_id": state.case_id,
+        "revision": state.revision,
+        "stage": state.stage.value,
+        "plan": state.plan.value,
+        "severity": state.severity.value,
+        "customer_id": state.customer.id,
+        "sla_state": state.sla.state.value,
+        "response_due": state.sla.commitment.response_due,
+        "registered_at": state.registered_at,
+        "doc": Jsonb(state.model_dump(mode="json"), dumps=_dumps),
+    }
+
+
+def _event_row(e: NewEvent) -> tuple[object, ...]:
+    data = Jsonb(e.data, dumps=_dumps)
+    return (e.event_id, e.case_id, e.revision, e.type, e.at, e.actor, data)
+
+
+def _notice_row(n: TeamNotification) -> tuple[object, ...]:
+    return (n.notification_id, n.case_id, n.audience, n.kind, n.message)
+
+
 class CaseStore:
+    """The cases' tables; `links` the customers' one-time links on the same pool."""
+
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
+        self.links = LinkStore(pool)
+
+    # --- Writes of the projection (activities.projection) ---
+
+    async def project(
+        self,
+        *,
+        state: CaseState,
+        events: Sequence[NewEvent] = (),
+        notices: Sequence[TeamNotification] = (),
+    ) -> None:
+        """The case's document (unless the stored one is as new), then its new events
+        and notices, in one transaction. psycopg.DataError when PostgreSQL refuses the
+        data (the caller decides it is not worth retrying)."""
+        async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute(_UPSERT_CASE, _case_row(state))
+            async with conn.cursor() as cur:
+                await cur.executemany(_INSERT_EVENT, [_event_row(e) for e in events])
+                await cur.executemany(_INSERT_NOTICE, [_notice_row(n) for n in notices])
+
+    async def save_notice(self, *, notice: TeamNotification) -> None:
+        """A team notice alone (version 1's `notify_team`)."""
+        async with self.pool.connection() as conn:
+            await conn.execute(_INSERT_NOTICE, _notice_row(notice))
 
     # --- Queries for the API ---
 
-    async def get_case(self, case_id: str) -> CaseState | None:
+    async def get_case(self, *, case_id: str) -> CaseState | None:
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT doc FROM cases WHERE case_id = %s", (case_id,))
             row = await cur.fetchone()
         return None if row is None else CaseState.model_validate(row["doc"])
 
-    async def events(self, case_id: str) -> list[StoredEvent]:
+    async def events(self, *, case_id: str) -> list[StoredEvent]:
         async with (
             self.pool.connection() as conn,
             conn.cursor(row_factory=class_row(StoredEvent)) as cur,
@@ -117,7 +219,7 @@ class CaseStore:
             )
             return await cur.fetchall()
 
-    async def notifications(self, case_id: str) -> list[StoredNotification]:
+    async def notifications(self, *, case_id: str) -> list[StoredNotification]:
         async with (
             self.pool.connection() as conn,
             conn.cursor(row_factory=class_row(StoredNotification)) as cur,
@@ -130,13 +232,13 @@ class CaseStore:
             )
             return await cur.fetchall()
 
-    async def list_cases(self, f: CaseFilter) -> list[CaseSummary]:
+    async def list_cases(self, *, wanted: CaseFilter) -> list[CaseSummary]:
         """Most urgent first: by response deadline (none last), then by case id."""
         async with (
             self.pool.connection() as conn,
             conn.cursor(row_factory=class_row(CaseSummary)) as cur,
         ):
-            await cur.execute(_LIST_CASES, f.model_dump())
+            await cur.execute(_LIST_CASES, wanted.model_dump())
             return await cur.fetchall()
 
     async def next_case_id(self) -> str:
@@ -176,36 +278,6 @@ class CaseStore:
         held = await self.intake_claim(principal=principal, key=key, ttl=ttl)
         assert held is not None
         return held
-
-    async def customer_link(self, *, table: str, digest: bytes) -> dict[str, Any] | None:
-        """The row of a customer's one-time link (authorization or session) by the
-        SHA-256 of its secret; a plain read, no lock."""
-        query = {
-            "remote_authorizations": "SELECT * FROM remote_authorizations WHERE token_hash = %s",
-            "remote_sessions": "SELECT * FROM remote_sessions WHERE code_hash = %s",
-        }[table]
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(query, (digest,))
-            return await cur.fetchone()
-
-    async def record_decision(
-        self, *, request_id: str, decision: str, ip: str | None, user_agent: str | None
-    ) -> None:
-        """Note the customer's decision beside the link (the case's events hold the
-        consent itself). One statement, no lock: the workflow already decided."""
-        async with self.pool.connection() as conn:
-            if decision == "revoked":
-                await conn.execute(
-                    "UPDATE remote_authorizations SET revoked_at = now() WHERE request_id = %s",
-                    (request_id,),
-                )
-                return
-            await conn.execute(
-                "UPDATE remote_authorizations SET decided_at = now(), decision = %s,"
-                " decided_ip = %s, decided_user_agent = %s"
-                " WHERE request_id = %s AND decided_at IS NULL",
-                (decision, ip, user_agent, request_id),
-            )
 
     async def ping(self) -> None:
         async with self.pool.connection() as conn:
