@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.stack import ApiStack, api_stack
+from tests.builders import customer_body, intake_body
+from tests.stack import ApiStack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
 
 
 async def test_open_case_returns_it_and_get_agrees(stack: ApiStack) -> None:
@@ -112,14 +105,9 @@ async def test_action_the_stage_forbids_is_409_with_stage_and_allowed(stack: Api
 async def test_bad_intake_is_422_naming_the_field(
     stack: ApiStack, body: dict[str, Any], field: str
 ) -> None:
-    base: dict[str, Any] = {
-        "customer": {"id": "1", "name": "x", "email": "a@example.com"},
-        "plan": "basico",
-        "severity": "B",
-        "severity_reason": "r",
-        "summary": "s",
-    }
-    r = await stack.http.post("/cases", json=base | body, headers=stack.auth("key-centralita"))
+    r = await stack.http.post(
+        "/cases", json=intake_body(**body), headers=stack.auth("key-centralita")
+    )
     assert r.status_code == 422
     assert field in [e["field"] for e in r.json()["errors"]]
 
@@ -161,13 +149,9 @@ async def test_retried_action_with_request_id_applies_once(stack: ApiStack) -> N
 
 
 async def test_retried_intake_with_idempotency_key_opens_one_case(stack: ApiStack) -> None:
-    body = {
-        "customer": {"id": "C-9", "name": "Iker", "email": "iker@example.com"},
-        "plan": "estandar",
-        "severity": "B",
-        "severity_reason": "r",
-        "summary": "VPN",
-    }
+    # A fixed body: the key is fixed too, and a database kept between runs remembers it.
+    iker = customer_body(id="C-9", name="Iker", email="iker@example.com")
+    body = intake_body(customer=iker, plan="estandar", severity="B", summary="VPN")
     headers = stack.auth("key-centralita") | {"Idempotency-Key": "intake-abc-123"}
     first = await stack.http.post("/cases", json=body, headers=headers)
     second = await stack.http.post("/cases", json=body, headers=headers)

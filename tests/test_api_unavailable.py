@@ -3,7 +3,6 @@ a bad SLA policy file stops start-up naming the cell and field."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,19 +15,14 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from core.db import make_pool
 from core.settings import Settings
-from tests.builders import CONSENT_SECRET
-from tests.stack import KEYS, ApiStack, api_stack, free_port
+from tests.builders import CONSENT_SECRET, intake_body
+from tests.eventually import eventually
+from tests.stack import KEYS, ApiStack, free_port
 from worker.build import build_worker, case_activities
 from workflows.sla import DEFAULT_POLICY_PATH, PolicyError
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-INTAKE = {
-    "customer": {"id": "C-1", "name": "Ana", "email": "ana@example.com"},
-    "plan": "premium",
-    "severity": "A",
-    "severity_reason": "caída",
-    "summary": "s",
-}
+INTAKE = intake_body()
 INTAKE_KEY = {"Authorization": "Bearer key-centralita"}
 
 
@@ -76,12 +70,6 @@ async def test_postgresql_down_is_503(local_env: WorkflowEnvironment) -> None:
             assert r.headers["cache-control"] == "no-store"
             assert "Puede que ya se haya registrado" in r.text
             assert "no se ha cambiado nada" not in r.text
-
-
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
 
 
 async def test_temporal_down_is_503_and_reads_still_work(stack: ApiStack, migrated_db: str) -> None:
@@ -133,13 +121,13 @@ async def real_worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIter
             yield
 
 
-async def _eventually(http: httpx.AsyncClient, path: str) -> httpx.Response:
-    for _ in range(200):  # bounded: about 20 s
+async def _found(http: httpx.AsyncClient, path: str) -> httpx.Response:
+    async def found() -> httpx.Response:
         r = await http.get(path, headers={"Authorization": "Bearer key-ops"})
-        if r.status_code == 200:
-            return r
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{path} never appeared")
+        assert r.status_code == 200, f"{path}: {r.status_code}"
+        return r
+
+    return await eventually(found, within=20, every=0.1)
 
 
 async def test_without_a_worker_nothing_is_lost(
@@ -160,7 +148,7 @@ async def test_without_a_worker_nothing_is_lost(
         case_id = r.json()["case_id"]
         assert r.headers["location"] == f"/cases/{case_id}"
         async with real_worker(local_env, settings):
-            registered = await _eventually(http, f"/cases/{case_id}")
+            registered = await _found(http, f"/cases/{case_id}")
         assert registered.json()["stage"] == "registro"
 
         call = {"channel": "phone", "outcome": "reached", "request_id": "call-7"}

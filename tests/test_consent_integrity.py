@@ -4,7 +4,6 @@ directly, or a request id chosen to collide with the customer's."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -15,7 +14,7 @@ from activities.messaging import Messaging
 from core.mail import Mailer
 from tests.builders import CONSENT
 from tests.customer import LINK, decide, outcome, requested, stage
-from tests.stack import ApiStack, api_stack
+from tests.stack import ApiStack
 from workflows import consent
 from workflows.case import CaseWorkflow
 from workflows.effects import CustomerMessage
@@ -24,12 +23,6 @@ from workflows.models import DecideRemoteAccess
 from workflows.refusals import CONSENT_NOT_PROVEN
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
 
 
 async def _authorization_id(stack: ApiStack, case_id: str) -> str:

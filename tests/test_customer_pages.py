@@ -3,21 +3,12 @@ misleading sentence, never JSON, never a re-post on reload."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from tests.customer import SESSION_LINK, decide, outcome, requested, text_of
-from tests.stack import ApiStack, api_stack
+from tests.stack import ApiStack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
 
 
 def title(html: str) -> str:

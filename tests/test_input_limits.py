@@ -3,35 +3,21 @@ has a maximum, and the largest case a client can build stays far from Temporal's
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.stack import ApiStack, api_stack
+from tests.builders import intake_body
+from tests.stack import ApiStack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
 
 
 CUSTOMER = {"id": "C-bad-input", "name": "Ana", "email": "ana@example.com"}
 
 
 def _intake(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "customer": CUSTOMER,
-        "plan": "premium",
-        "severity": "A",
-        "severity_reason": "r",
-        "summary": "Correo caído",
-    }
-    return body | overrides
+    return intake_body(**{"customer": CUSTOMER} | overrides)
 
 
 @pytest.mark.parametrize(

@@ -4,28 +4,15 @@ case ended, and no case number spent on a retry."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from tests.stack import ApiStack, api_stack
+from tests.builders import customer_body, intake_body
+from tests.stack import ApiStack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-BODY = {
-    "customer": {"id": "C-idem", "name": "Iker", "email": "iker@example.com"},
-    "plan": "estandar",
-    "severity": "B",
-    "severity_reason": "r",
-    "summary": "VPN",
-}
-
-
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
+BODY = intake_body(customer=customer_body(id="C-idem"), plan="estandar", severity="B")
 
 
 async def _intake(stack: ApiStack, key: str, who: str = "key-centralita", **body: Any) -> Any:

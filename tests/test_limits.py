@@ -16,7 +16,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from api.limits import FORM_MAX_BYTES, JSON_MAX_BYTES, BodyLimit
 from api.logging_filters import RedactCustomerSecrets, install
 from api.main import create_app
 from core.settings import Settings
+from tests.eventually import eventually
 from tests.stack import free_port
 from worker.dev import wait_for_port
 
@@ -211,15 +211,18 @@ def test_a_content_length_smaller_than_the_body_gets_no_further(
     assert httpx.get(f"{server.url}/healthz").status_code == 200
 
 
-def test_access_log_shows_no_token_or_code(server: Server) -> None:
-    with httpx.Client(base_url=server.url) as http:
-        assert http.get(f"/autorizacion/{TOKEN}").status_code == 404
-        assert http.get(f"/sesion-remota/{CODE}?x=1").status_code == 404
-        assert http.post(f"/autorizacion/{TOKEN}", content=FORM).status_code == 404
-    deadline = time.monotonic() + 5
-    while "/sesion-remota/[redacted]" not in server.log_text() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    log = server.log_text()
+async def test_access_log_shows_no_token_or_code(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        assert (await http.get(f"/autorizacion/{TOKEN}")).status_code == 404
+        assert (await http.get(f"/sesion-remota/{CODE}?x=1")).status_code == 404
+        assert (await http.post(f"/autorizacion/{TOKEN}", content=FORM)).status_code == 404
+
+    async def written() -> str:
+        log = server.log_text()
+        assert "/sesion-remota/[redacted]" in log, "the access lines are not written yet"
+        return log
+
+    log = await eventually(written, within=5)
     assert '"GET /autorizacion/[redacted] HTTP/1.1" 404' in log
     assert '"GET /sesion-remota/[redacted] HTTP/1.1" 404' in log
     assert '"POST /autorizacion/[redacted] HTTP/1.1" 404' in log

@@ -5,34 +5,28 @@ server, real worker and activities, PostgreSQL, SMTP).
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
+import httpx
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from core.interceptors import RequestIdWorker
 from core.logs import ContextFields, formatter
-from tests.stack import ApiStack, api_stack
+from tests.builders import customer_body, intake_body
+from tests.eventually import eventually
+from tests.stack import ApiStack
 from worker.build import WORKFLOW_RUNNER
 from workflows.case import CaseWorkflow
 
 Lines = Callable[[], list[dict[str, Any]]]
-
-
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
 
 
 @contextmanager
@@ -56,21 +50,16 @@ def json_logs() -> Iterator[Lines]:
 
 async def lines_with(lines: Lines, **fields: Any) -> list[dict[str, Any]]:
     """Waits until some line carries all `fields` (activities run behind the answer)."""
-    async with asyncio.timeout(20):
-        while True:
-            found = [r for r in lines() if all(r.get(k) == v for k, v in fields.items())]
-            if found:
-                return found
-            await asyncio.sleep(0.05)
+
+    async def logged() -> list[dict[str, Any]]:
+        found = [r for r in lines() if all(r.get(k) == v for k, v in fields.items())]
+        assert found, f"no log line with {fields}"
+        return found
+
+    return await eventually(logged)
 
 
-BODY: dict[str, Any] = {
-    "customer": {"id": "C-OBS", "name": "Lucía Pérez", "email": "obs@example.com"},
-    "plan": "premium",
-    "severity": "A",
-    "severity_reason": "correo caído",
-    "summary": "Nadie puede enviar correo",
-}
+BODY = intake_body(customer=customer_body(id="C-OBS"))
 
 
 async def test_a_request_id_follows_the_request_into_the_activities(stack: ApiStack) -> None:
@@ -153,12 +142,13 @@ async def test_metrics_by_route_template_for_ops_only(stack: ApiStack) -> None:
 
 
 async def test_readyz_says_whether_a_worker_polls_the_case_queue(stack: ApiStack) -> None:
-    async with asyncio.timeout(20):
-        while True:
-            r = await stack.http.get("/readyz")
-            if r.json().get("worker") == "polling":
-                break
-            await asyncio.sleep(0.2)
+
+    async def polled() -> httpx.Response:
+        r = await stack.http.get("/readyz")
+        assert r.json().get("worker") == "polling", r.text
+        return r
+
+    r = await eventually(polled, every=0.2)
     assert r.status_code == 200
     assert r.json()["worker_pollers"] >= 1
     # A queue nobody polls: reported, and the API stays ready (see api/routers/health.py).

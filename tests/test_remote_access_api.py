@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from core.store import hash_secret
 from tests.customer import SESSION_LINK, decide, outcome, requested, stage, text_of
-from tests.stack import ApiStack, api_stack
+from tests.stack import ApiStack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
 
 
 async def test_customer_authorizes_and_consent_is_recorded(stack: ApiStack) -> None:

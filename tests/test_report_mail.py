@@ -27,7 +27,7 @@ from api.workflow_gateway import open_case
 from core.db import make_pool
 from core.settings import Settings
 from tests.builders import case_input, start_skipping_server
-from tests.stack import ApiStack, Inbox, api_stack, free_port
+from tests.stack import ApiStack, Inbox, free_port
 from worker.build import build_worker, report_activities
 from worker.schedules import ensure_report_schedule
 from workflows.domain import Plan, Severity
@@ -84,9 +84,9 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="module")
-async def stack(env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(env, migrated_db) as s:
-        yield s
+def stack_env(env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """This module's `stack` runs on its own time-skipping server."""
+    return env
 
 
 async def api_report(stack: ApiStack, day: date, csv: bool = False) -> Any:

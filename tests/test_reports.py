@@ -28,7 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.workflow_gateway import open_case
 from tests.builders import case_input, start_skipping_server
-from tests.stack import ApiStack, api_stack
+from tests.stack import ApiStack
 from workflows.domain import Plan, Severity
 from workflows.models import Customer
 from workflows.sla import DEFAULT_POLICY_PATH, SlaPolicy, load_policy
@@ -62,9 +62,9 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="module")
-async def stack(env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(env, migrated_db) as s:
-        yield s
+def stack_env(env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """This module's `stack` runs on its own time-skipping server."""
+    return env
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,25 +10,20 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.workflow_gateway import open_case
 from tests.builders import case_input
-from tests.stack import ApiStack, api_stack
+from tests.eventually import eventually
+from tests.stack import ApiStack
 from workflows.domain import Plan, Severity, SlaState
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
-
-
 async def _listed(env: WorkflowEnvironment, query: str) -> list[WorkflowExecution]:
-    for _ in range(100):  # visibility is eventually consistent: about 10 s at most
-        found = [w async for w in env.client.list_workflows(query)]
-        if found:
-            return found
-        await asyncio.sleep(0.1)
-    return []
+    async def found() -> list[WorkflowExecution]:
+        listed = [w async for w in env.client.list_workflows(query)]
+        assert listed, f"nothing listed for {query}"
+        return listed
+
+    return await eventually(found, within=10, every=0.1)  # visibility is eventually consistent
 
 
 async def test_breached_premium_cases_can_be_queried(
