@@ -6,17 +6,17 @@ setting, as an operator would tune it), so a few dozen actions are enough.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
 from api.workflow_gateway import send_update
-from tests.builders import Recorder, case_input, start, start_dev_server
+from tests.builders import Recorder, start_dev_server, workflow_case
+from tests.eventually import eventually
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState, Stage
 from workflows.messages import CustomerMail
@@ -52,9 +52,8 @@ async def test_a_long_case_continues_as_new_with_its_state(
     short_history_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     env = short_history_env
-    rec = Recorder()
-    async with rec.worker(env.client, task_queue):
-        handle = await start(env.client, task_queue, case_input(registered_at=datetime.now(UTC)))
+    async with workflow_case(env, task_queue) as case:
+        handle = case.handle
         first_run = (await handle.describe()).run_id
         await unanswered_calls(env, handle.id, 30)
         reached = LogContact(
@@ -86,7 +85,7 @@ async def test_a_long_case_continues_as_new_with_its_state(
     assert final.stage is Stage.RESOLUCION_TELEFONICA
     assert final.sla.state is SlaState.MET
     assert final.revision == state.revision
-    assert rec.event_types.count("case_registered") == 1
+    assert case.rec.event_types.count("case_registered") == 1
 
 
 @dataclass
@@ -105,16 +104,18 @@ async def test_messages_pending_at_continue_as_new_go_out_from_the_new_run(
 ) -> None:
     env = short_history_env
     rec = MailDownUntilToldOtherwise()
-    async with rec.worker(env.client, task_queue):
-        handle = await start(env.client, task_queue, case_input(registered_at=datetime.now(UTC)))
+    async with workflow_case(env, task_queue, rec=rec) as case:
+        handle = case.handle
         first_run = (await handle.describe()).run_id
         # The acknowledgement waits meanwhile: the mail server is down.
         await unanswered_calls(env, handle.id, 30)
         assert (await handle.describe()).run_id != first_run
         assert rec.customer == []
         rec.down = False
-        async with asyncio.timeout(30):  # the lane retries every 30 s at most
-            while not rec.customer:  # noqa: ASYNC110 - the recorder is a plain list
-                await asyncio.sleep(0.2)
+
+        async def sent() -> None:
+            assert rec.customer, "no customer mail sent yet"
+
+        await eventually(sent, within=30, every=0.2)  # the lane retries every 30 s at most
     assert rec.customer == ["acknowledgement"]
     assert rec.event_types.count("case_registered") == 1

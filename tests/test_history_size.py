@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import Recorder, case_input, customer_decision, start
+from tests.builders import workflow_case
 from workflows.case import CaseWorkflow
 from workflows.models import (
     Close,
@@ -57,18 +56,15 @@ async def test_a_typical_remote_access_case_writes_a_small_history(
     local_env: WorkflowEnvironment,
 ) -> None:
     task_queue = _short_queue()
-    async with Recorder().worker(local_env.client, task_queue):
-        h = await start(local_env.client, task_queue, case_input(registered_at=datetime.now(UTC)))
+    async with workflow_case(local_env, task_queue) as case:
+        h = case.handle
         for contact in (NO_ANSWER, NO_ANSWER, REACHED):
             await h.execute_update(CaseWorkflow.log_contact, contact)
         ask = RequestRemoteAccess(
             actor="ana", reason="Revisar Outlook", access=RemoteAccessKind.CONTROL
         )
         await h.execute_update(CaseWorkflow.request_remote_access, ask)
-        auth = (await h.query(CaseWorkflow.state)).authorization
-        assert auth is not None
-        decision = customer_decision(h.id, auth.request_id, "authorized")
-        await h.execute_update(CaseWorkflow.decide_remote_access, decision)
+        await case.decide("authorized")
         await h.execute_update(CaseWorkflow.start_remote_session, StartRemoteSession(actor="ana"))
         end = EndRemoteSession(actor="ana", outcome="completed", summary="Perfil reparado")
         await h.execute_update(CaseWorkflow.end_remote_session, end)
@@ -83,8 +79,8 @@ async def test_each_further_contact_adds_a_constant_amount(
     local_env: WorkflowEnvironment,
 ) -> None:
     task_queue = _short_queue()
-    async with Recorder().worker(local_env.client, task_queue):
-        h = await start(local_env.client, task_queue, case_input(registered_at=datetime.now(UTC)))
+    async with workflow_case(local_env, task_queue) as case:
+        h = case.handle
         for _ in range(2):  # the stage and the search attributes change on the first
             await h.execute_update(CaseWorkflow.log_contact, NO_ANSWER)
         await asyncio.sleep(0.2)

@@ -4,22 +4,19 @@ reopen and automatic close, cancel, refused actions and retried requests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any, Literal
 
 import pytest
 from temporalio import activity
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import CONSENT, Recorder, act, case_input, customer_decision, opened, start
+from tests.builders import CONSENT, Recorder, WorkflowCase, workflow_case
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState, Stage
-from workflows.messages import ActionResult, CustomerMail
+from workflows.messages import CustomerMail
 from workflows.models import (
     AuthorizationStatus,
     Cancel,
@@ -37,7 +34,6 @@ from workflows.models import (
     Resolve,
     StartRemoteSession,
 )
-from workflows.refusals import ACTION_NOT_ALLOWED
 
 AGENT = "ana"
 PHONE, REMOTE = ResolutionMethod.PHONE, ResolutionMethod.REMOTE
@@ -71,57 +67,11 @@ def resolve_with(*methods: ResolutionMethod) -> Resolve:
     return Resolve(actor=AGENT, methods=list(methods), summary="El correo vuelve a funcionar")
 
 
-@dataclass
-class Case:
-    env: WorkflowEnvironment
-    handle: WorkflowHandle[CaseWorkflow, ActionResult]
-    rec: Recorder
-
-    async def state(self) -> CaseState:
-        return await self.handle.query(CaseWorkflow.state)
-
-    async def settled(self) -> CaseState:
-        """The state once the messages queued by the last change have gone out."""
-        await self.env.sleep(timedelta(seconds=1))
-        return await self.state()
-
-    async def update(self, update: Any, cmd: Any) -> CaseState:
-        return await act(self.handle, update, cmd)
-
-    async def decide(
-        self, decision: Literal["authorized", "rejected", "revoked"], request_id: str | None = None
-    ) -> CaseState:
-        auth = (await self.state()).authorization
-        assert auth is not None
-        return await self.update(
-            CaseWorkflow.decide_remote_access,
-            customer_decision(self.handle.id, auth.request_id, decision, request_id),
-        )
-
-    async def refused(self, attempt: Awaitable[object]) -> ApplicationError:
-        """Awaits an update that must be refused, and checks that nothing changed."""
-        before = (await self.state()).revision
-        with pytest.raises(WorkflowUpdateFailedError) as err:
-            await attempt
-        cause = err.value.cause
-        assert isinstance(cause, ApplicationError)
-        assert cause.type == ACTION_NOT_ALLOWED
-        assert (await self.state()).revision == before
-        return cause
-
-    @property
-    def team(self) -> list[str]:
-        return [n.kind for n in self.rec.team]
-
-
 @pytest.fixture
-async def case(skipping_env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[Case]:
+async def case(skipping_env: WorkflowEnvironment, task_queue: str) -> AsyncIterator[WorkflowCase]:
     """A new premium, severity A case (24/7, first response due in 1 h) and its worker."""
-    rec = Recorder()
-    now = await skipping_env.get_current_time()
-    async with rec.worker(skipping_env, task_queue):
-        inp = case_input(registered_at=now)
-        yield Case(skipping_env, await start(skipping_env.client, task_queue, inp), rec)
+    async with workflow_case(skipping_env, task_queue) as case:
+        yield case
 
 
 def words(text: str) -> list[str]:
@@ -133,7 +83,7 @@ def auth_of(state: CaseState) -> RemoteAuthorization:
     return state.authorization
 
 
-async def drive_to(case: Case, stage: Stage) -> CaseState:
+async def drive_to(case: WorkflowCase, stage: Stage) -> CaseState:
     """Takes a fresh case to `stage` by the shortest usual path."""
     update = case.update
     if stage in (Stage.RESOLUCION_TELEFONICA, Stage.RESUELTO):
@@ -151,7 +101,7 @@ async def drive_to(case: Case, stage: Stage) -> CaseState:
     return state
 
 
-async def test_phone_path_from_registration_to_close(case: Case) -> None:
+async def test_phone_path_from_registration_to_close(case: WorkflowCase) -> None:
     update = case.update
     state = await update(CaseWorkflow.log_contact, PHONE_NO_ANSWER)
     assert state.stage is Stage.CONTACTO
@@ -178,7 +128,7 @@ async def test_phone_path_from_registration_to_close(case: Case) -> None:
     assert case.team == ["case_queued"]
 
 
-async def test_remote_path_authorized(case: Case) -> None:
+async def test_remote_path_authorized(case: WorkflowCase) -> None:
     update = case.update
     state = await update(CaseWorkflow.log_contact, EMAIL_SENT)
     assert state.stage is Stage.CONTACTO
@@ -215,7 +165,7 @@ async def test_remote_path_authorized(case: Case) -> None:
     assert case.team == ["case_queued", "remote_access_authorized"]
 
 
-async def test_rejected_authorization_returns_to_contact(case: Case) -> None:
+async def test_rejected_authorization_returns_to_contact(case: WorkflowCase) -> None:
     await drive_to(case, Stage.AUTORIZACION_REMOTA)
     await case.decide("rejected")
     state = await case.settled()
@@ -227,7 +177,7 @@ async def test_rejected_authorization_returns_to_contact(case: Case) -> None:
     assert "session_link" not in case.rec.customer
 
 
-async def test_unanswered_authorization_expires_after_24_hours(case: Case) -> None:
+async def test_unanswered_authorization_expires_after_24_hours(case: WorkflowCase) -> None:
     await drive_to(case, Stage.AUTORIZACION_REMOTA)
     await case.env.sleep(24 * HOUR - MINUTE)
     assert (await case.state()).stage is Stage.AUTORIZACION_REMOTA
@@ -241,7 +191,7 @@ async def test_unanswered_authorization_expires_after_24_hours(case: Case) -> No
     assert "contacto" in late.message
 
 
-async def test_revocation_during_a_session_ends_it(case: Case) -> None:
+async def test_revocation_during_a_session_ends_it(case: WorkflowCase) -> None:
     update = case.update
     await drive_to(case, Stage.ACCESO_REMOTO)
     await update(CaseWorkflow.start_remote_session, START)
@@ -259,7 +209,7 @@ async def test_revocation_during_a_session_ends_it(case: Case) -> None:
     assert "contacto" in again.message
 
 
-async def test_session_needs_authorization_and_ends_with_its_window(case: Case) -> None:
+async def test_session_needs_authorization_and_ends_with_its_window(case: WorkflowCase) -> None:
     update = case.update
     await drive_to(case, Stage.CONTACTO)
     unauthorized = await case.refused(update(CaseWorkflow.start_remote_session, START))
@@ -286,7 +236,7 @@ async def test_session_needs_authorization_and_ends_with_its_window(case: Case) 
     assert "contacto" in late.message
 
 
-async def test_phone_then_remote_resolution(case: Case) -> None:
+async def test_phone_then_remote_resolution(case: WorkflowCase) -> None:
     update = case.update
     await drive_to(case, Stage.RESOLUCION_TELEFONICA)
     state = await update(CaseWorkflow.request_remote_access, ASK_REMOTE)
@@ -302,7 +252,7 @@ async def test_phone_then_remote_resolution(case: Case) -> None:
     assert case.rec.customer == REMOTE_MESSAGES
 
 
-async def test_reopen_within_the_window(case: Case) -> None:
+async def test_reopen_within_the_window(case: WorkflowCase) -> None:
     update = case.update
     await drive_to(case, Stage.RESUELTO)
     await case.env.sleep(2 * DAY)
@@ -321,7 +271,7 @@ async def test_reopen_within_the_window(case: Case) -> None:
     assert case.rec.customer == ["acknowledgement", "resolution", "resolution"]
 
 
-async def test_case_closes_itself_after_the_reopen_window(case: Case) -> None:
+async def test_case_closes_itself_after_the_reopen_window(case: WorkflowCase) -> None:
     await drive_to(case, Stage.RESUELTO)
     await case.env.sleep(5 * DAY - MINUTE)
     assert (await case.state()).stage is Stage.RESUELTO
@@ -337,7 +287,7 @@ async def test_case_closes_itself_after_the_reopen_window(case: Case) -> None:
     assert gone.value.status is RPCStatusCode.NOT_FOUND
 
 
-async def test_cancel_from_contact_completes_the_workflow(case: Case) -> None:
+async def test_cancel_from_contact_completes_the_workflow(case: WorkflowCase) -> None:
     await drive_to(case, Stage.CONTACTO)
     await case.handle.execute_update(CaseWorkflow.cancel, CANCEL)
     await case.handle.result()
@@ -348,7 +298,7 @@ async def test_cancel_from_contact_completes_the_workflow(case: Case) -> None:
     assert case.rec.event_types[-2:] == ["case_cancelled", "stage_changed"]
 
 
-async def test_cancel_is_refused_during_a_remote_session(case: Case) -> None:
+async def test_cancel_is_refused_during_a_remote_session(case: WorkflowCase) -> None:
     await drive_to(case, Stage.ACCESO_REMOTO)
     await case.handle.execute_update(CaseWorkflow.start_remote_session, START)
     err = await case.refused(case.handle.execute_update(CaseWorkflow.cancel, CANCEL))
@@ -380,7 +330,9 @@ ILLEGAL: dict[Stage, tuple[str, object, str]] = {  # stage: refused update, its 
 
 
 @pytest.mark.parametrize("stage", list(ILLEGAL))
-async def test_an_illegal_action_is_refused_in_every_stage(case: Case, stage: Stage) -> None:
+async def test_an_illegal_action_is_refused_in_every_stage(
+    case: WorkflowCase, stage: Stage
+) -> None:
     update, arg, allowed = ILLEGAL[stage]
     await drive_to(case, stage)
     err = await case.refused(case.handle.execute_update(update, arg))
@@ -389,7 +341,7 @@ async def test_an_illegal_action_is_refused_in_every_stage(case: Case, stage: St
     assert err.details[0] == {"stage": stage.value, "allowed": words(allowed)}
 
 
-async def test_a_retried_request_is_applied_once(case: Case) -> None:
+async def test_a_retried_request_is_applied_once(case: WorkflowCase) -> None:
     update = case.update
     r1, r2 = (EMAIL_SENT.model_copy(update={"request_id": r}) for r in ("r1", "r2"))
     first = await update(CaseWorkflow.log_contact, r1)
@@ -401,7 +353,7 @@ async def test_a_retried_request_is_applied_once(case: Case) -> None:
     assert case.rec.event_types.count("contact_logged") == 2
 
 
-async def test_a_retried_decision_is_answered(case: Case) -> None:
+async def test_a_retried_decision_is_answered(case: WorkflowCase) -> None:
     await drive_to(case, Stage.AUTORIZACION_REMOTA)
     first = await case.decide("authorized", request_id="d1")
     retry = await case.decide("authorized", request_id="d1")
@@ -422,18 +374,15 @@ class RejectingAcknowledgement(Recorder):
 async def test_an_undeliverable_message_is_recorded_and_does_not_block(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    bouncing = RejectingAcknowledgement()
-    async with opened(skipping_env, task_queue, rec=bouncing) as (rec, handle, _):
-        await skipping_env.sleep(timedelta(seconds=1))
-        await handle.execute_update(
-            CaseWorkflow.log_contact,
-            LogContact(actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED),
-        )
-        await handle.execute_update(
+    async with workflow_case(skipping_env, task_queue, rec=RejectingAcknowledgement()) as case:
+        await case.settled()
+        await case.update(CaseWorkflow.log_contact, PHONE_REACHED)
+        await case.update(
             CaseWorkflow.resolve,
             Resolve(actor="ana", methods=[ResolutionMethod.PHONE], summary="ok"),
         )
-        await skipping_env.sleep(timedelta(seconds=1))
+        await case.settled()
+    rec = case.rec
     failed = [e for e in rec.events if e.type == "message_undeliverable"]
     assert len(failed) == 1
     assert "550" in failed[0].data["reason"]

@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.errors import PROJECTION_REJECTED, UNBUILDABLE
-from tests.builders import Recorder, act, opened
+from tests.builders import Recorder, workflow_case
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState
 from workflows.messages import CustomerMail, ProjectionBatch, TeamNotification
@@ -63,11 +63,12 @@ async def test_warning_and_breach_on_time_while_postgresql_and_mail_are_down(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     down = Down()
-    async with opened(skipping_env, task_queue, rec=down) as (rec, handle, registered):
+    async with workflow_case(skipping_env, task_queue, rec=down) as case:
         await skip(skipping_env, 61 * MINUTE)
-        state = await handle.query(CaseWorkflow.state)
+        state = await case.state()
         # Actions are still taken and answered from the workflow.
-        after = await act(handle, CaseWorkflow.log_contact, REACHED)
+        after = await case.update(CaseWorkflow.log_contact, REACHED)
+    registered = case.registered_at
     assert state.sla.warned_at is not None
     assert state.sla.warned_at - registered <= 45 * MINUTE + timedelta(seconds=1)
     assert state.sla.state is SlaState.BREACHED
@@ -76,7 +77,7 @@ async def test_warning_and_breach_on_time_while_postgresql_and_mail_are_down(
     assert after.sla.state is SlaState.BREACHED  # a breach is final
     assert len(after.contacts) == 1
     # The alerts went out by the team lane although nothing else could be delivered.
-    assert [n.kind for n in rec.team][:3] == ["case_queued", "sla_warning", "sla_breached"]
+    assert case.team[:3] == ["case_queued", "sla_warning", "sla_breached"]
     assert "project" in down.attempts
     assert "mail" in down.attempts
 
@@ -105,16 +106,16 @@ async def test_data_errors_are_recorded_on_the_case_not_retried(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     refusing = Refusing()
-    async with opened(skipping_env, task_queue, rec=refusing) as (rec, _, _):
+    async with workflow_case(skipping_env, task_queue, rec=refusing):
         await skipping_env.sleep(timedelta(seconds=5))
     assert refusing.refused == 1
-    types = rec.event_types
+    types = refusing.event_types
     assert "projection_rejected" in types
     assert "message_undeliverable" in types
-    kinds = [n.kind for n in rec.team]
+    kinds = [n.kind for n in refusing.team]
     assert "projection_rejected" in kinds
     assert "message_undeliverable" in kinds
-    undeliverable = next(e for e in rec.events if e.type == "message_undeliverable")
+    undeliverable = next(e for e in refusing.events if e.type == "message_undeliverable")
     assert "bad address" in undeliverable.data["reason"]
 
 
@@ -136,11 +137,11 @@ async def test_a_transient_failure_is_retried_until_it_recovers(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     flaky = Flaky()
-    async with opened(skipping_env, task_queue, rec=flaky) as (rec, _, _):
+    async with workflow_case(skipping_env, task_queue, rec=flaky):
         await skipping_env.sleep(MINUTE)
     assert flaky.failures == 0
-    assert [n.kind for n in rec.team] == ["case_queued"]
-    assert "message_undeliverable" not in rec.event_types
+    assert [n.kind for n in flaky.team] == ["case_queued"]
+    assert "message_undeliverable" not in flaky.event_types
 
 
 @dataclass
@@ -155,13 +156,13 @@ class MailDown(Recorder):
 async def test_messages_past_their_budget_are_undeliverable_and_the_agents_are_told(
     skipping_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    async with opened(skipping_env, task_queue, rec=MailDown()) as (rec, handle, _):
-        await act(handle, CaseWorkflow.log_contact, REACHED)
-        await act(handle, CaseWorkflow.resolve, RESOLVED)  # a second mail, queued behind
+    async with workflow_case(skipping_env, task_queue, rec=MailDown()) as case:
+        await case.update(CaseWorkflow.log_contact, REACHED)
+        await case.update(CaseWorkflow.resolve, RESOLVED)  # a second mail, queued behind
         # Past the 24 h budget of both: it counts from when each was queued, so the
         # resolution does not get a fresh day once the acknowledgement gives up.
         await skip(skipping_env, timedelta(hours=25), step=timedelta(minutes=30))
-    failures = [n.message for n in rec.team if n.kind == "message_undeliverable"]
+    failures = [n.message for n in case.rec.team if n.kind == "message_undeliverable"]
     assert len(failures) == 2
     assert "acknowledgement" in failures[0]
     assert "resolution" in failures[1]
