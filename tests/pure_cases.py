@@ -91,8 +91,9 @@ def request(
     at: datetime = NOW,
     request_id: str = "req-1",
     access: RemoteAccessKind = RemoteAccessKind.CONTROL,
+    reason: str = "Revisar el servidor de correo",
 ) -> Effects:
-    cmd = RequestRemoteAccess(actor="ana", reason="Revisar el servidor de correo", access=access)
+    cmd = RequestRemoteAccess(actor="ana", reason=reason, access=access)
     return tr.request_remote(state, cmd, at, request_id)
 
 
@@ -135,11 +136,19 @@ def resolve(
     return tr.resolve(state, cmd, at)
 
 
-def granted(at: datetime = NOW) -> CaseState:
-    """Premium/A, answered by email at `at`, remote access requested and authorized then."""
+def awaiting_consent(
+    at: datetime = NOW, reason: str = "Revisar el servidor de correo"
+) -> CaseState:
+    """Premium/A, answered by email at `at`, remote access requested then."""
     state = registered(at=at)
     emailed(state, at)
-    request(state, at)
+    request(state, at, reason=reason)
+    return state
+
+
+def granted(at: datetime = NOW) -> CaseState:
+    """Premium/A, answered by email at `at`, remote access requested and authorized then."""
+    state = awaiting_consent(at)
     decide(state, "authorized", at)
     return state
 

@@ -58,7 +58,7 @@ def test_the_reason_is_escaped_and_shown_whole() -> None:
     html = cs.authorization_page("pending")
     assert "C:\\Users\\lucia.perez\\AppData" in html
     assert "overflow-wrap: anywhere" in html
-    state = cs._case(reason="Ver <Outlook>")
+    state = pc.awaiting_consent(reason="Ver <Outlook>")
     view = authorization_view(state, "req-1", pc.NOW)
     assert view.status == "pending"
 
@@ -75,7 +75,7 @@ def test_no_page_says_expired_or_no_access_when_that_is_not_so() -> None:
 
 
 def test_the_hint_is_shown_only_when_the_case_agrees() -> None:
-    state = cs._authorized()
+    state = pc.granted()
     view = authorization_view(state, "req-1", cs.LATER)
     assert outcome_message(view, "autorizar", "ya") == (
         "Ya había autorizado este acceso; no ha cambiado nada."
@@ -86,6 +86,6 @@ def test_the_hint_is_shown_only_when_the_case_agrees() -> None:
     refused = outcome_message(view, "rechazar", "no")
     assert refused is not None
     assert refused.startswith("No se ha podido rechazar")
-    pending = authorization_view(cs._case(), "req-1", cs.LATER)
+    pending = authorization_view(pc.awaiting_consent(), "req-1", cs.LATER)
     assert outcome_message(pending, "autorizar", "hecho") is None
     assert authorization_view(state, "req-unknown", cs.LATER).status == "inactive"
