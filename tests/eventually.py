@@ -15,7 +15,11 @@ T = TypeVar("T")
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]], *, within: float = 20, every: float = 0.05
+    probe: Callable[[], Awaitable[T]],
+    *,
+    within: float = 20,
+    every: float = 0.05,
+    context: Callable[[], str] | None = None,
 ) -> T:
     """Awaits `probe()` until it returns without an AssertionError, and returns its value.
 
@@ -25,6 +29,7 @@ async def eventually(
         within: seconds before giving up, a probe still running included; the failure
             then carries the probe's last assertion message.
         every: seconds between tries.
+        context: what else the failure should show (a child process's last log lines).
     """
     last: AssertionError | None = None
     bound = asyncio.timeout(within)
@@ -40,4 +45,5 @@ async def eventually(
         if not bound.expired():
             raise
     reason = str(last) if last is not None else "the probe never returned"
-    raise AssertionError(f"not within {within:g} s: {reason}") from last
+    detail = f"\n{context()}" if context is not None else ""
+    raise AssertionError(f"not within {within:g} s: {reason}{detail}") from last
