@@ -63,9 +63,10 @@ def free_port() -> int:
 
 
 class Inbox:
+    """An SMTP handler (aiosmtpd) that keeps every message it receives."""
+
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
-        self.arrived = asyncio.Event()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
