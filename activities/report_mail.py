@@ -24,8 +24,8 @@ from activities.errors import UNDELIVERABLE
 from api.routers.reports import _csv as report_csv
 from api.routers.reports import _out as report_out
 from core.db import Pool
+from core.labels import AVAILABILITY_LABELS, DAYS, MONTHS, PLAN_LABELS, TARGET_LABELS
 from core.mail import (
-    PLAN_LABELS,
     TEMPLATES_DIR,
     MailDeliveryError,
     Mailer,
@@ -36,14 +36,6 @@ from core.mail import (
 from core.reports import Figures, SlaReport, sla_report
 from core.settings import Settings
 from workflows.sla import SlaPolicy
-
-_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-_MONTHS = (
-    "enero", "febrero", "marzo", "abril", "mayo", "junio",
-    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-)  # fmt: skip
-_AVAILABILITY = {"24/7": "24/7", "business_hours": "Horario comercial"}
-_TARGETS = {"1h": "1 h", "2h": "2 h", "4h": "4 h", "next_day": "Día siguiente"}
 
 
 class ReportMailRequest(BaseModel):
@@ -71,7 +63,7 @@ def period(at: datetime, tz: str, day: date | None = None) -> tuple[datetime, da
 
 
 def spell_day(day: date) -> str:
-    return f"{_DAYS[day.weekday()]} {day.day} de {_MONTHS[day.month - 1]} de {day.year}"
+    return f"{DAYS[day.weekday()]} {day.day} de {MONTHS[day.month - 1]} de {day.year}"
 
 
 def spell_period(start: datetime, end: datetime) -> str:
@@ -113,8 +105,8 @@ def _templates() -> jinja2.Environment:
     env.filters.update(
         duration=spell_seconds,
         rate=_rate,
-        availability=lambda v: _AVAILABILITY.get(str(getattr(v, "value", v)), "—"),
-        target=lambda v: _TARGETS.get(str(v), str(v)) if v else "Sin compromiso",
+        availability=lambda v: AVAILABILITY_LABELS.get(str(getattr(v, "value", v)), "—"),
+        target=lambda v: TARGET_LABELS.get(str(v), str(v)) if v else "Sin compromiso",
         plan_name=lambda v: PLAN_LABELS.get(str(getattr(v, "value", v)), str(v)),
     )
     return env

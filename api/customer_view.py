@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from core.mail import access_label
+from core.labels import access_label
 from core.store import AuthorizationLink
 from workflows.models import AuthorizationStatus, CaseState, RemoteAuthorization, RemoteSession
 

@@ -24,6 +24,18 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from core.labels import (
+    ACCESS_LABELS,
+    BUSINESS_HOURS,
+    DAYS,
+    METHOD_LABELS,
+    MONTHS,
+    PLAN_LABELS,
+    SESSION_OUTCOMES,
+    SEVERITY_LABELS,
+    ZONE_NAMES,
+    access_label,
+)
 from core.settings import Settings
 from workflows.text import sendable_address
 
@@ -42,24 +54,6 @@ KINDS = frozenset(
         "team_notification",
     }
 )
-BUSINESS_HOURS = "horario comercial (lunes a viernes, 9:00–18:00)"
-
-_DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-_MONTHS = (
-    "enero", "febrero", "marzo", "abril", "mayo", "junio",
-    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
-)  # fmt: skip
-# IANA names are English ("Canary"); customers read the Spanish place name.
-_ZONE_NAMES = {"Europe/Madrid": "Madrid", "Atlantic/Canary": "Canarias", "Africa/Ceuta": "Ceuta"}
-SEVERITY_LABELS = {"A": "A (crítica)", "B": "B (alta)", "C": "C (no crítica)"}
-PLAN_LABELS = {
-    "free": "Administración Free",
-    "basico": "Administración Básico",
-    "estandar": "Administración Estándar",
-    "premium": "Administración Premium",
-}
-ACCESS_LABELS = {"view": "solo visualización", "control": "control remoto"}
-METHOD_LABELS = {"phone": "asistencia telefónica", "remote": "control remoto"}
 # What a team notice is about, as the first words an agent reads (its subject).
 NOTICE_LABELS = {
     "case_queued": "Nuevo caso en la cola",
@@ -72,13 +66,6 @@ NOTICE_LABELS = {
     "case_reopened": "Caso reabierto",
     "message_undeliverable": "No se pudo entregar un mensaje",
     "projection_rejected": "La base de datos rechazó parte del historial",
-}
-SESSION_OUTCOMES = {
-    "completed": "el técnico terminó el trabajo",
-    "incomplete": "el técnico la terminó sin completar el trabajo",
-    "failed": "no se pudo completar por un problema técnico",
-    "expired": "llegó al final del tiempo que usted autorizó",
-    "revoked_by_customer": "usted revocó la autorización",
 }
 
 
@@ -208,10 +195,10 @@ def format_local(dt: datetime, tz: str) -> str:
     if dt.tzinfo is None:  # the workflow only produces aware UTC times; naive means UTC
         dt = dt.replace(tzinfo=UTC)
     local = dt.astimezone(ZoneInfo(tz))
-    place = _ZONE_NAMES.get(tz, tz.rsplit("/", 1)[-1].replace("_", " "))
+    place = ZONE_NAMES.get(tz, tz.rsplit("/", 1)[-1].replace("_", " "))
     zone = "UTC" if tz in ("UTC", "Etc/UTC") else f"hora de {place}"
     return (
-        f"{_DAYS[local.weekday()]}, {local.day} de {_MONTHS[local.month - 1]} de {local.year}, "
+        f"{DAYS[local.weekday()]}, {local.day} de {MONTHS[local.month - 1]} de {local.year}, "
         f"{local.hour}:{local.minute:02d} ({zone})"
     )
 
@@ -240,12 +227,6 @@ def _label(mapping: dict[str, str]) -> Callable[[object], str]:
 
 def _one_line(value: object) -> str:
     return " ".join(str(value).split())
-
-
-def access_label(access: str) -> str:
-    if access not in ACCESS_LABELS:
-        raise ValueError(f"unknown remote access kind {access!r}")
-    return ACCESS_LABELS[access]
 
 
 def authorization_text(

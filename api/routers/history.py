@@ -17,8 +17,8 @@ from api.deps import SettingsDep, StoreDep, TeamReader
 from api.errors import CaseNotFound
 from api.schemas import CommitmentOut, ErrorOut, HistoryChange, HistoryEntry, HistoryOut
 from api.schemas import HistorySide as Side
+from core.labels import STAGE_LABELS
 from core.store import StoredEvent
-from workflows.domain import Stage
 from workflows.effects import EventType as E
 
 CaseId = Annotated[str, Path(pattern=r"^CASE-\d{6,}$", examples=["CASE-000123"])]
@@ -53,16 +53,6 @@ LABELS: dict[str, str] = {
     E.CASE_CANCELLED: "Caso cancelado",
     E.MESSAGE_UNDELIVERABLE: "Mensaje no entregado",
     E.PROJECTION_REJECTED: "La base de datos rechazó parte del historial",
-}
-STAGES: dict[str, str] = {
-    Stage.REGISTRO: "registro",
-    Stage.CONTACTO: "contacto",
-    Stage.AUTORIZACION_REMOTA: "autorización remota",
-    Stage.ACCESO_REMOTO: "acceso remoto",
-    Stage.RESOLUCION_TELEFONICA: "resolución telefónica",
-    Stage.RESUELTO: "resuelto",
-    Stage.CERRADO: "cerrado",
-    Stage.CANCELADO: "cancelado",
 }
 _CONTACTS = {
     ("phone", "reached"): "llamada: cliente localizado",
@@ -125,7 +115,7 @@ def _summary(e: StoredEvent, change: HistoryChange | None) -> str:
     label, d = LABELS.get(e.type, e.type), e.data
     if e.type == E.STAGE_CHANGED and change is not None:
         old, new = change.before.stage, change.after.stage
-        return f"Etapa: {STAGES.get(old or '', old)} → {STAGES.get(new or '', new)}"
+        return f"Etapa: {STAGE_LABELS.get(old or '', old)} → {STAGE_LABELS.get(new or '', new)}"
     if e.type == E.SEVERITY_CHANGED and change is not None:
         return f"Gravedad: {change.before.severity} → {change.after.severity}. {d.get('reason')}"
     if e.type == E.PLAN_CHANGED and change is not None:
