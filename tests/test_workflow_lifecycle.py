@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from tests.builders import CONSENT, Recorder, WorkflowCase, workflow_case
+from tests.pure_cases import auth_of
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState, Stage
 from workflows.messages import CustomerMail
@@ -27,7 +28,6 @@ from workflows.models import (
     EndRemoteSession,
     LogContact,
     RemoteAccessKind,
-    RemoteAuthorization,
     Reopen,
     RequestRemoteAccess,
     ResolutionMethod,
@@ -76,11 +76,6 @@ async def case(skipping_env: WorkflowEnvironment, task_queue: str) -> AsyncItera
 
 def words(text: str) -> list[str]:
     return text.split()
-
-
-def auth_of(state: CaseState) -> RemoteAuthorization:
-    assert state.authorization is not None
-    return state.authorization
 
 
 async def drive_to(case: WorkflowCase, stage: Stage) -> CaseState:
