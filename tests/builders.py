@@ -42,8 +42,11 @@ from workflows.messages import (
 from workflows.models import (
     CaseState,
     CaseTimings,
+    ContactChannel,
+    ContactOutcome,
     Customer,
     DecideRemoteAccess,
+    LogContact,
     SeverityAssignment,
 )
 from workflows.refusals import ACTION_NOT_ALLOWED
@@ -81,6 +84,12 @@ def case_input(
         policy=load_policy(),
         timings=timings or CaseTimings(),
     )
+
+
+# The agent's commands the workflow tests send most, as the API builds them for "ana".
+REACHED = LogContact(actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED)
+NO_ANSWER = LogContact(actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.NO_ANSWER)
+EMAIL_SENT = LogContact(actor="ana", channel=ContactChannel.EMAIL, outcome=ContactOutcome.SENT)
 
 
 def customer_body(**overrides: Any) -> dict[str, Any]:

@@ -13,7 +13,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import CONSENT, Recorder, WorkflowCase, workflow_case
+from tests.builders import (
+    CONSENT,
+    EMAIL_SENT,
+    NO_ANSWER,
+    REACHED,
+    Recorder,
+    WorkflowCase,
+    workflow_case,
+)
 from tests.pure_cases import auth_of
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState, Stage
@@ -23,10 +31,8 @@ from workflows.models import (
     Cancel,
     CaseState,
     Close,
-    ContactChannel,
     ContactOutcome,
     EndRemoteSession,
-    LogContact,
     RemoteAccessKind,
     Reopen,
     RequestRemoteAccess,
@@ -37,13 +43,6 @@ from workflows.models import (
 
 AGENT = "ana"
 PHONE, REMOTE = ResolutionMethod.PHONE, ResolutionMethod.REMOTE
-PHONE_NO_ANSWER = LogContact(
-    actor=AGENT, channel=ContactChannel.PHONE, outcome=ContactOutcome.NO_ANSWER
-)
-PHONE_REACHED = LogContact(
-    actor=AGENT, channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED
-)
-EMAIL_SENT = LogContact(actor=AGENT, channel=ContactChannel.EMAIL, outcome=ContactOutcome.SENT)
 ASK_REMOTE = RequestRemoteAccess(
     actor=AGENT, reason="Revisar el perfil de correo", access=RemoteAccessKind.CONTROL
 )
@@ -82,7 +81,7 @@ async def drive_to(case: WorkflowCase, stage: Stage) -> CaseState:
     """Takes a fresh case to `stage` by the shortest usual path."""
     update = case.update
     if stage in (Stage.RESOLUCION_TELEFONICA, Stage.RESUELTO):
-        await update(CaseWorkflow.log_contact, PHONE_REACHED)
+        await update(CaseWorkflow.log_contact, REACHED)
     elif stage is not Stage.REGISTRO:
         await update(CaseWorkflow.log_contact, EMAIL_SENT)
     if stage in (Stage.AUTORIZACION_REMOTA, Stage.ACCESO_REMOTO):
@@ -98,10 +97,10 @@ async def drive_to(case: WorkflowCase, stage: Stage) -> CaseState:
 
 async def test_phone_path_from_registration_to_close(case: WorkflowCase) -> None:
     update = case.update
-    state = await update(CaseWorkflow.log_contact, PHONE_NO_ANSWER)
+    state = await update(CaseWorkflow.log_contact, NO_ANSWER)
     assert state.stage is Stage.CONTACTO
     assert state.sla.state is SlaState.PENDING  # an unanswered call is no response
-    state = await update(CaseWorkflow.log_contact, PHONE_REACHED)
+    state = await update(CaseWorkflow.log_contact, REACHED)
     assert state.stage is Stage.RESOLUCION_TELEFONICA
     assert state.sla.state is SlaState.MET
     state = await update(CaseWorkflow.resolve, resolve_with(PHONE))
@@ -371,7 +370,7 @@ async def test_an_undeliverable_message_is_recorded_and_does_not_block(
 ) -> None:
     async with workflow_case(skipping_env, task_queue, rec=RejectingAcknowledgement()) as case:
         await case.settled()
-        await case.update(CaseWorkflow.log_contact, PHONE_REACHED)
+        await case.update(CaseWorkflow.log_contact, REACHED)
         await case.update(
             CaseWorkflow.resolve,
             Resolve(actor="ana", methods=[ResolutionMethod.PHONE], summary="ok"),

@@ -19,16 +19,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from core.temporal import connect, metrics_runtime
-from tests.builders import Recorder, act, case_input, start
+from tests.builders import REACHED, Recorder, act, case_input, start
 from tests.stack import free_port
 from worker.build import build_worker
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity
-from workflows.models import ContactChannel, ContactOutcome, LogContact
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-REACHED = LogContact(actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED)
 
 
 @pytest.fixture(scope="module")

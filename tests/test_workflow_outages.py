@@ -15,14 +15,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.errors import PROJECTION_REJECTED, UNBUILDABLE
-from tests.builders import Recorder, workflow_case
+from tests.builders import REACHED, Recorder, workflow_case
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState
 from workflows.messages import CustomerMail, ProjectionBatch, TeamNotification
 from workflows.models import (
-    ContactChannel,
-    ContactOutcome,
-    LogContact,
     ResolutionMethod,
     Resolve,
 )
@@ -38,7 +35,6 @@ async def skip(env: WorkflowEnvironment, span: timedelta, step: timedelta = MINU
         span -= step
 
 
-REACHED = LogContact(actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED)
 RESOLVED = Resolve(actor="ana", methods=[ResolutionMethod.PHONE], summary="Funciona")
 
 

@@ -8,23 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.builders import workflow_case
+from tests.builders import EMAIL_SENT, REACHED, workflow_case
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState, Stage
 from workflows.models import (
     ChangePlan,
     ChangeSeverity,
     Close,
-    ContactChannel,
-    ContactOutcome,
-    LogContact,
 )
 from workflows.search_attributes import CASE_QUEUE
 from workflows.sla import evaluate, load_policy
-
-PHONE_REACHED = LogContact(
-    actor="ana", channel=ContactChannel.PHONE, outcome=ContactOutcome.REACHED
-)
 
 
 async def test_severity_a_breaches_after_one_hour_without_contact(
@@ -57,7 +50,7 @@ async def test_reaching_contact_meets_the_one_hour_target(
 ) -> None:
     async with workflow_case(skipping_env, task_queue, Plan.FREE, Severity.A) as case:
         await skipping_env.sleep(timedelta(minutes=30))
-        state = await case.update(CaseWorkflow.log_contact, PHONE_REACHED)
+        state = await case.update(CaseWorkflow.log_contact, REACHED)
         assert state.sla.state is SlaState.MET
         assert state.stage is Stage.RESOLUCION_TELEFONICA
         await skipping_env.sleep(timedelta(hours=2))
@@ -133,8 +126,7 @@ async def test_contact_meets_the_target(
 ) -> None:
     async with workflow_case(skipping_env, task_queue, Plan.ESTANDAR, Severity.C) as case:
         await skipping_env.sleep(timedelta(hours=4) * contact_after)
-        email = LogContact(actor="ana", channel=ContactChannel.EMAIL, outcome=ContactOutcome.SENT)
-        await case.handle.execute_update(CaseWorkflow.log_contact, email)
+        await case.handle.execute_update(CaseWorkflow.log_contact, EMAIL_SENT)
         await skipping_env.sleep(timedelta(hours=5))
         state = await case.state()
     assert state.sla.state is SlaState.MET
@@ -202,7 +194,7 @@ async def test_a_met_response_stays_met_after_reclassification(
 ) -> None:
     async with workflow_case(skipping_env, task_queue, Plan.ESTANDAR, Severity.C) as case:
         await skipping_env.sleep(timedelta(hours=2))
-        await case.handle.execute_update(CaseWorkflow.log_contact, PHONE_REACHED)
+        await case.handle.execute_update(CaseWorkflow.log_contact, REACHED)
         state = await case.update(
             CaseWorkflow.change_severity,
             ChangeSeverity(actor="sofia", severity=Severity.A, reason="era crítico"),
