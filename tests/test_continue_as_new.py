@@ -15,12 +15,11 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
 from api.workflow_gateway import send_update
-from tests.builders import Recorder, start_dev_server, workflow_case
+from tests.builders import NO_ANSWER, REACHED, Recorder, start_dev_server, workflow_case
 from tests.eventually import eventually
 from workflows.case import CaseWorkflow
 from workflows.domain import SlaState, Stage
 from workflows.messages import CustomerMail
-from workflows.models import ContactChannel, ContactOutcome, LogContact
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 # The API's own path: it retries while the workflow continues as new.
@@ -39,12 +38,7 @@ async def short_history_env() -> AsyncIterator[WorkflowEnvironment]:
 async def unanswered_calls(env: WorkflowEnvironment, case_id: str, count: int) -> None:
     """Enough actions for the server to suggest continue-as-new, by the API's path."""
     for i in range(count):
-        cmd = LogContact(
-            actor="ana",
-            channel=ContactChannel.PHONE,
-            outcome=ContactOutcome.NO_ANSWER,
-            request_id=f"call-{i}",
-        )
+        cmd = NO_ANSWER.model_copy(update={"request_id": f"call-{i}"})
         await send_update(env.client, case_id, CaseWorkflow.log_contact, cmd, WAIT)
 
 
@@ -56,26 +50,11 @@ async def test_a_long_case_continues_as_new_with_its_state(
         handle = case.handle
         first_run = (await handle.describe()).run_id
         await unanswered_calls(env, handle.id, 30)
-        reached = LogContact(
-            actor="ana",
-            channel=ContactChannel.PHONE,
-            outcome=ContactOutcome.REACHED,
-            request_id="call-reached",
-        )
+        reached = REACHED.model_copy(update={"request_id": "call-reached"})
         state = await send_update(env.client, handle.id, CaseWorkflow.log_contact, reached, WAIT)
         # A retry of an action applied before continue-as-new is still recognised.
-        retried = await send_update(
-            env.client,
-            handle.id,
-            CaseWorkflow.log_contact,
-            LogContact(
-                actor="ana",
-                channel=ContactChannel.PHONE,
-                outcome=ContactOutcome.NO_ANSWER,
-                request_id="call-0",
-            ),
-            WAIT,
-        )
+        again = NO_ANSWER.model_copy(update={"request_id": "call-0"})
+        retried = await send_update(env.client, handle.id, CaseWorkflow.log_contact, again, WAIT)
         latest = env.client.get_workflow_handle_for(CaseWorkflow.run, handle.id)
         described = await latest.describe()
         final = await latest.query(CaseWorkflow.state)
