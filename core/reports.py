@@ -12,9 +12,12 @@ when its plan or severity changed), in the cell of its current plan and severity
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from math import floor
+from typing import Any
 
 from core.db import Pool
 from core.store.reports import CellRow, report_cells
@@ -165,3 +168,71 @@ async def sla_report(pool: Pool, policy: SlaPolicy, start: datetime, end: dateti
         cells=_grid(policy, found),
         totals=totals,
     )
+
+
+# --- The report as CSV: the API's `Accept: text/csv` answer and the mail's attachment ---
+
+CSV_COLUMNS = [
+    "policy_version",
+    "plan",
+    "severity",
+    "availability",
+    "target",
+    "opened",
+    "committed",
+    "met",
+    "breached",
+    "pending",
+    "not_committed",
+    "responded",
+    "first_response_median_seconds",
+    "first_response_p90_seconds",
+]
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def figures(f: Figures) -> dict[str, Any]:
+    """A cell's or the totals' counts and times, as the API's JSON and the CSV name them."""
+    return {
+        "opened": f.opened,
+        "committed": f.committed,
+        "met": f.met,
+        "breached": f.breached,
+        "pending": f.pending,
+        "not_committed": f.not_committed,
+        "responded": f.responded,
+        "first_response_median_seconds": _seconds(f.median),
+        "first_response_p90_seconds": _seconds(f.p90),
+    }
+
+
+def _csv_value(value: object) -> object:
+    # Empty for "none" (no target, no answered case), microseconds for times, the
+    # enums' own words for the rest: a spreadsheet reads each column as one type.
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6f}"
+    return getattr(value, "value", value)
+
+
+def report_csv(report: SlaReport) -> str:
+    """A header row, one row per cell, and a last row `total` for the whole period."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for c in report.cells:
+        row = figures(c) | {
+            "policy_version": c.policy_version,
+            "plan": c.plan,
+            "severity": c.severity,
+            "availability": c.availability,
+            "target": c.target,
+        }
+        writer.writerow([_csv_value(row[k]) for k in CSV_COLUMNS])
+    totals = figures(report.totals) | {"policy_version": "", "plan": "total", "severity": ""}
+    writer.writerow([_csv_value(totals.get(k)) for k in CSV_COLUMNS])
+    return buffer.getvalue()

@@ -22,9 +22,9 @@ from aiosmtpd.controller import Controller
 from temporalio.client import ScheduleOverlapPolicy
 from temporalio.testing import WorkflowEnvironment
 
-from activities.report_mail import period, spell_period, spell_seconds
 from api.workflow_gateway import open_case
 from core.db import make_pool
+from core.report_mail import period, spell_period, spell_seconds
 from core.settings import Settings
 from tests.builders import case_input, start_skipping_server
 from tests.stack import ApiStack, Inbox, free_port

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -14,49 +12,15 @@ from api.deps import PolicyDep, StoreDep, require
 from api.errors import BadRequest
 from api.principals import ApiPrincipal, Role
 from api.schemas import ErrorOut, SlaFigures, SlaReportCell, SlaReportOut
-from core.reports import Cell, Figures, SlaReport, sla_report
+from core.reports import CSV_COLUMNS, Cell, SlaReport, figures, report_csv, sla_report
 
 # Compliance is the supervisors' and ops' business, not the agents'.
 ReportReader = Annotated[ApiPrincipal, require(Role.SUPERVISOR, Role.OPS)]
 
 MAX_PERIOD = timedelta(days=366)
-CSV_COLUMNS = [
-    "policy_version",
-    "plan",
-    "severity",
-    "availability",
-    "target",
-    "opened",
-    "committed",
-    "met",
-    "breached",
-    "pending",
-    "not_committed",
-    "responded",
-    "first_response_median_seconds",
-    "first_response_p90_seconds",
-]
 
 _errors: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 422)}
 router = APIRouter(prefix="/reports", tags=["reports"], responses=_errors)
-
-
-def _seconds(value: timedelta | None) -> float | None:
-    return None if value is None else value.total_seconds()
-
-
-def _figures(f: Figures) -> dict[str, Any]:
-    return {
-        "opened": f.opened,
-        "committed": f.committed,
-        "met": f.met,
-        "breached": f.breached,
-        "pending": f.pending,
-        "not_committed": f.not_committed,
-        "responded": f.responded,
-        "first_response_median_seconds": _seconds(f.median),
-        "first_response_p90_seconds": _seconds(f.p90),
-    }
 
 
 def _cell(c: Cell) -> SlaReportCell:
@@ -66,7 +30,7 @@ def _cell(c: Cell) -> SlaReportCell:
         severity=c.severity,
         availability=c.availability,
         target=c.target,
-        **_figures(c),
+        **figures(c),
     )
 
 
@@ -78,31 +42,8 @@ def _out(report: SlaReport) -> SlaReportOut:
         active_policy_version=report.active_version,
         policy_versions=report.policy_versions,
         cells=[_cell(c) for c in report.cells],
-        totals=SlaFigures(**_figures(report.totals)),
+        totals=SlaFigures(**figures(report.totals)),
     )
-
-
-def _csv_value(value: object) -> object:
-    # Empty for "none" (no target, no answered case), microseconds for times, the
-    # enums' own words for the rest: a spreadsheet reads each column as one type.
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6f}"
-    return getattr(value, "value", value)
-
-
-def _csv(out: SlaReportOut) -> str:
-    """A header row, one row per cell, and a last row `total` for the whole period."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for cell in out.cells:
-        row = cell.model_dump()
-        writer.writerow([_csv_value(row[c]) for c in CSV_COLUMNS])
-    totals = out.totals.model_dump() | {"policy_version": "", "plan": "total", "severity": ""}
-    writer.writerow([_csv_value(totals.get(c)) for c in CSV_COLUMNS])
-    return buffer.getvalue()
 
 
 def _wants_csv(accept: str | None) -> bool:
@@ -174,12 +115,13 @@ async def sla_compliance(
     from registration: elapsed time in 24/7 cells, business time (the active policy's
     calendar) in business-hours cells. Every instant in the answer is UTC."""
     _check_period(start, end)
-    out = _out(await sla_report(store.pool, policy, start, end))
+    report = await sla_report(store.pool, policy, start, end)
+    out = _out(report)
     if not _wants_csv(accept):
         return out
     name = f"sla-{out.from_:%Y%m%dT%H%M%SZ}-{out.to:%Y%m%dT%H%M%SZ}.csv"
     return Response(
-        _csv(out),
+        report_csv(report),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
