@@ -110,9 +110,12 @@ def require(*roles: Role) -> Any:
 ContactCenter = Annotated[ApiPrincipal, require(Role.CONTACT_CENTER, Role.SUPERVISOR)]
 Agent = Annotated[ApiPrincipal, require(Role.AGENT, Role.SUPERVISOR)]
 Supervisor = Annotated[ApiPrincipal, require(Role.SUPERVISOR)]
-# Any role. A route that hands out cases keeps to what `api.auth` lets the caller read:
-# a contact center reads only the cases it opened.
-Reader = Annotated[ApiPrincipal, require(*Role)]
+# Every role of a person (not the metrics scraper's). A route that hands out cases
+# keeps to what `api.auth` lets the caller read: a contact center reads only the cases
+# it opened.
+Reader = Annotated[
+    ApiPrincipal, require(Role.CONTACT_CENTER, Role.AGENT, Role.SUPERVISOR, Role.OPS)
+]
 # Whoever reads every case: the event log and the team's notices carry customers'
 # consent records and the agents' notes, which a contact center does not need.
 TeamReader = Annotated[ApiPrincipal, require(Role.AGENT, Role.SUPERVISOR, Role.OPS)]

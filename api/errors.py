@@ -89,10 +89,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         """Routing's own 404 and 405 (an address under a customer's prefix that no route
-        matches, a PUT): the customer's page too; API clients keep FastAPI's answer."""
+        matches, a PUT): the customer's page too; API clients keep FastAPI's answer. A
+        405 names every method of the path (FastAPI's, only those of one route)."""
+        if exc.status_code == 405:
+            from api import metrics  # here: metrics imports the routes' dependencies
+
+            allow = ", ".join(sorted(metrics.methods_at(request.scope)))
+            exc = StarletteHTTPException(405, exc.detail, headers={"Allow": allow})
         if not _for_customer(request):
             return await http_exception_handler(request, exc)
-        return _error(request, exc.status_code, {"detail": exc.detail})
+        response = _error(request, exc.status_code, {"detail": exc.detail})
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:

@@ -18,7 +18,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, limits, logging_filters, metrics
+from api import errors, limits, logging_filters, metrics, openapi, pages
 from api.deps import Services
 from api.logs import RequestContext
 from api.routers import cases, customer, health, history, reports, sla
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(metrics.router)
     _offline_docs(app)
+    openapi.customise(app, pages.CUSTOMER_PREFIXES)
     return app
 
 

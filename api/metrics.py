@@ -31,7 +31,7 @@ from starlette.types import Scope
 
 from api.deps import require
 from api.principals import ApiPrincipal, Role
-from api.schemas import ErrorOut
+from api.responses import KEYED, Responses, errors
 
 UNMATCHED = "unmatched"  # 404s: one series however many paths are tried
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -107,6 +107,18 @@ def route_of(scope: Scope) -> tuple[str, dict[str, str]]:
     return partial or (UNMATCHED, {})
 
 
+def methods_at(scope: Scope) -> set[str]:
+    """Every method some route takes at the request's path (a 405's `Allow`): FastAPI
+    names only those of the first route that matched the path."""
+    app = scope.get("app")
+    if app is None or not hasattr(app, "routes"):
+        return set()
+    path = scope.get("path", "")
+    return {
+        m for r in _table(app) if r.methods is not None and r.pattern.match(path) for m in r.methods
+    }
+
+
 def observe(method: str, route: str, status: int, seconds: float) -> None:
     method = method if method in _METHODS else "other"
     REQUESTS.labels(method, route, str(status)).inc()
@@ -115,23 +127,26 @@ def observe(method: str, route: str, status: int, seconds: float) -> None:
         ERRORS.labels(method, route, str(status)).inc()
 
 
-Ops = Annotated[ApiPrincipal, require(Role.OPS)]
+# Ops, or a key that may read nothing else (Prometheus'): the metrics role.
+MetricsReader = Annotated[ApiPrincipal, require(Role.OPS, Role.METRICS)]
 router = APIRouter(tags=["operations"])
 
 
-@router.get(
-    "/metrics",
-    response_class=Response,
-    responses={
-        200: {
-            "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
-            "description": "The API process's metrics in Prometheus' text format",
+_TEXT: Responses = {
+    200: {
+        "content": {
+            CONTENT_TYPE_LATEST: {
+                "schema": {"type": "string"},
+                "example": "amger_api_requests_in_flight 1.0\n",
+            }
         },
-        401: {"model": ErrorOut},
-        403: {"model": ErrorOut},
+        "description": "The API process's metrics in Prometheus' text format",
     },
-)
-async def metrics(_: Ops) -> Response:
+}
+
+
+@router.get("/metrics", response_class=Response, responses=_TEXT | errors(*KEYED))
+async def metrics(_: MetricsReader) -> Response:
     """Requests, latency and errors by route template and status, plus the process's
-    own figures, for Prometheus (ops key)."""
+    own figures, for Prometheus (a metrics or ops key)."""
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -23,6 +23,7 @@ class Role(StrEnum):
     AGENT = "agent"  # works cases: contacts, remote access, resolution
     SUPERVISOR = "supervisor"  # reclassifies, cancels, and may do what an agent does
     OPS = "ops"  # reads cases and the SLA policy
+    METRICS = "metrics"  # reads /metrics (and the health checks) only: for Prometheus
 
 
 # A key's name is the actor recorded for what it does (events, `opened_by`): a short

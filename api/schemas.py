@@ -1,15 +1,30 @@
 """Request and response bodies of the HTTP API.
 
 Request models forbid unknown fields so a typo is a 422 naming it, not a silent no-op.
+
+Every instant in an answer is UTC, written with `Z` (RFC 3339): clients store, compare
+and sort instants, and one offset spares them Madrid's +01:00/+02:00 switch; the policy's
+`timezone` says how to show them. The conversion happens here, in the output models, so
+the workflows keep recording what their histories replay.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
+from api.openapi import one_way_to_grade, outcomes_by_channel, text_rules
+from core.store import CaseSummary, StoredEvent, StoredNotification
 from workflows.domain import Availability, Plan, Severity, SlaState, Stage
 from workflows.models import (
     ContactAttempt,
@@ -37,21 +52,81 @@ from workflows.text import (
 )
 
 
+def _in_utc(value: datetime) -> datetime:
+    # One convention, whatever zone the value was recorded in (the SLA's are in the
+    # policy's, PostgreSQL's in the session's), so clients can also compare them as text.
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
+
+
+# RFC 3339 (`format: date-time`), as the document says: not a date alone, nor a number
+# of seconds, which pydantic would take. Without an offset it reaches the route, which
+# says that the offset is missing.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?")
+
+
+def _rfc3339(value: Any) -> Any:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("not an RFC 3339 date-time, e.g. 2026-11-25T10:00:00+01:00")
+    return value
+
+
+Rfc3339 = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
+def instants_in_utc(value: Any) -> Any:
+    """`value` with every datetime in it (through dicts and lists) moved to UTC."""
+    if isinstance(value, datetime):
+        return _in_utc(value)
+    if isinstance(value, dict):
+        return {k: instants_in_utc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [instants_in_utc(v) for v in value]
+    return value
+
+
+class InUtc(BaseModel):
+    """An answer whose instants, wherever they were recorded, are given in UTC."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _instants_in_utc(cls, data: Any) -> Any:
+        return instants_in_utc(data)
+
+
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=text_rules)
     # The acting agent is the authenticated principal; when a client also names one,
     # it must be the same (checked by the router).
     agent: Name | None = None
     request_id: RequestId | None = None
 
 
+class CustomerIn(Customer):
+    """The customer as the contact center gives it (the same fields and checks)."""
+
+    model_config = ConfigDict(json_schema_extra=text_rules)
+
+
+class ImpactIn(ImpactAssessment):
+    """What the contact center saw, for the seed's rules: true and false only, as the
+    document says (not 0, 1 or "yes")."""
+
+    model_config = ConfigDict(strict=True)
+
+
 class CaseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    customer: Customer
+    """Either `severity` with `severity_reason` (the contact center grades the case) or
+    `impact` (the seed's rules grade it), never both and never neither."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=one_way_to_grade)
+    customer: CustomerIn
     plan: Plan
     severity: Severity | None = None
     severity_reason: Reason | None = None
-    impact: ImpactAssessment | None = None
+    impact: ImpactIn | None = None
     summary: Summary
     description: Description | None = None
     affected_services: list[Identifier] = Field(
@@ -60,14 +135,20 @@ class CaseCreate(BaseModel):
 
     @model_validator(mode="after")
     def _one_way_to_grade(self) -> CaseCreate:
-        if (self.severity is None) == (self.impact is None):
+        # Exactly the document's two shapes (the other way's fields absent or null).
+        if self.impact is not None:
+            if self.severity is not None or self.severity_reason is not None:
+                raise ValueError("give either severity (with severity_reason) or impact")
+        elif self.severity is None or self.severity_reason is None:
             raise ValueError("give either severity (with severity_reason) or impact")
-        if self.severity is not None and not self.severity_reason:
-            raise ValueError("severity_reason is required when severity is given")
         return self
 
 
 class ContactIn(Body):
+    """Phone: `reached`, `no_answer` or `voicemail`; email: `sent` (the document's
+    `oneOf` on `channel`)."""
+
+    model_config = ConfigDict(json_schema_extra=outcomes_by_channel)
     channel: ContactChannel
     outcome: ContactOutcome
     note: Note | None = None
@@ -117,15 +198,15 @@ class SlaOut(BaseModel):
     availability: Availability
     target: str | None
     committed: bool
-    attention_from: datetime
-    response_due: datetime | None
-    warning_at: datetime | None
-    responded_at: datetime | None
-    warned_at: datetime | None
-    breached_at: datetime | None
+    attention_from: UtcDatetime
+    response_due: UtcDatetime | None
+    warning_at: UtcDatetime | None
+    responded_at: UtcDatetime | None
+    warned_at: UtcDatetime | None
+    breached_at: UtcDatetime | None
 
 
-class CaseOut(BaseModel):
+class CaseOut(InUtc):
     case_id: str
     stage: Stage
     plan: Plan
@@ -164,26 +245,39 @@ class EvaluateOut(BaseModel):
     availability: Availability
     target: str | None
     committed: bool
-    registered_at: datetime
-    response_due: datetime | None
-    warning_at: datetime | None
-    attention_from: datetime
+    registered_at: UtcDatetime
+    response_due: UtcDatetime | None
+    warning_at: UtcDatetime | None
+    attention_from: UtcDatetime
 
 
-class ErrorOut(BaseModel):
+class IntakeAccepted(BaseModel):
+    """An intake no worker registered in time: the case is started and will be."""
+
+    case_id: str
+    stage: Literal["registro"]
     detail: str
 
 
-# --- Reports and case history. Every instant they give is UTC, written with `Z`. ---
+class FieldError(BaseModel):
+    field: str = Field(description="where, as `body.customer.email` or `query.to`")
+    message: str = Field(description="what is wrong with it")
 
 
-def _in_utc(value: datetime) -> datetime:
-    # One convention, whatever zone the value was recorded in (the SLA's are in the
-    # policy's, PostgreSQL's in the session's), so clients can also compare them as text.
-    return value.astimezone(UTC)
+class ErrorOut(BaseModel):
+    """Every error the API answers in JSON (`api.errors`): a sentence, and with some
+    statuses what helps to act on it."""
+
+    detail: str = Field(description="what went wrong, in a sentence")
+    errors: list[FieldError] | None = Field(default=None, description="422: each bad field")
+    case_id: str | None = Field(default=None, description="404: the case that is unknown")
+    stage: Stage | None = Field(default=None, description="409: the stage the case is in")
+    allowed_actions: list[str] | None = Field(
+        default=None, description="409: the actions the case allows now"
+    )
 
 
-UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
+# --- Reports and case history. ---
 
 
 class SlaFigures(BaseModel):
@@ -262,3 +356,15 @@ class HistoryOut(BaseModel):
     case_id: str
     temporal_ui_url: str
     entries: list[HistoryEntry]
+
+
+class CaseSummaryOut(CaseSummary, InUtc):
+    """A row of the case list."""
+
+
+class EventOut(StoredEvent, InUtc):
+    """An event of the case's log; `data` as the workflow recorded it."""
+
+
+class NotificationOut(StoredNotification, InUtc):
+    """A notice sent to the agents or the supervisors."""

@@ -171,7 +171,7 @@ async def test_sla_matrix_and_evaluate(stack: ApiStack) -> None:
         params={"plan": "basico", "severity": "B", "registered_at": "2026-03-23T10:00:00+01:00"},
     )
     assert r.status_code == 200
-    assert r.json()["response_due"] == "2026-03-25T00:00:00+01:00"
+    assert r.json()["response_due"] == "2026-03-24T23:00:00Z"  # Madrid midnight, in UTC
     r = await stack.http.get(
         "/sla/evaluate",
         headers=stack.auth("key-ops"),
@@ -179,7 +179,7 @@ async def test_sla_matrix_and_evaluate(stack: ApiStack) -> None:
     )
     assert r.json()["committed"] is False
     assert r.json()["response_due"] is None
-    assert r.json()["attention_from"] == "2026-11-30T09:00:00+01:00"
+    assert r.json()["attention_from"] == "2026-11-30T08:00:00Z"  # Monday 09:00 in Madrid
 
 
 async def test_health_and_readiness(stack: ApiStack) -> None:

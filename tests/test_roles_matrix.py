@@ -12,6 +12,9 @@ checks and the API's documentation need nothing.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,42 +30,42 @@ from tests.stack import KEY_OF_ROLE, ApiStack, api_stack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-CALLERS = ("none", "wrong", "revoked", "contact_center", "agent", "supervisor", "ops")
+CALLERS = ("none", "wrong", "revoked", "contact_center", "agent", "supervisor", "ops", "metrics")
 # The table's column headings, in CALLERS' order.
-HEADINGS = ("none", "wrong", "revoked", "cc", "agent", "sup", "ops")
+HEADINGS = ("none", "wrong", "revoked", "cc", "agent", "sup", "ops", "met")
 
 MATRIX = """
-verb path                                     none wrong revoked   cc agent  sup  ops
-GET  /healthz                                  200   200     200  200   200  200  200  public
-GET  /readyz                                   200   200     200  200   200  200  200  public
-GET  /openapi.json                             200   200     200  200   200  200  200  public
-GET  /docs                                     200   200     200  200   200  200  200  public
-GET  /redoc                                    200   200     200  200   200  200  200  public
-GET  /docs-assets/{path}                       200   200     200  200   200  200  200  public
-GET  /autorizacion/{token}                     404   404     404  404   404  404  404  public
-POST /autorizacion/{token}                     404   404     404  404   404  404  404  public
-GET  /sesion-remota/{code}                     404   404     404  404   404  404  404  public
-POST /sesion-remota/{code}                     404   404     404  404   404  404  404  public
-POST /cases                                    401   401     401  201   403  201  403
-GET  /cases                                    401   401     401  200   200  200  200
-GET  /cases/{case_id}                          401   401     401  200   200  200  200
-GET  /cases/{case_id}/events                   401   401     401  403   200  200  200
-GET  /cases/{case_id}/notifications            401   401     401  403   200  200  200
-GET  /cases/{case_id}/history                  401   401     401  403   200  200  200
-POST /cases/{case_id}/contacts                 401   401     401  403   404  404  403
-POST /cases/{case_id}/remote-access/request    401   401     401  403   404  404  403
-POST /cases/{case_id}/remote-session/start     401   401     401  403   404  404  403
-POST /cases/{case_id}/remote-session/end       401   401     401  403   404  404  403
-POST /cases/{case_id}/resolve                  401   401     401  403   404  404  403
-POST /cases/{case_id}/close                    401   401     401  403   404  404  403
-POST /cases/{case_id}/reopen                   401   401     401  403   404  404  403
-POST /cases/{case_id}/cancel                   401   401     401  403   404  404  403
-POST /cases/{case_id}/severity                 401   401     401  403   404  404  403
-POST /cases/{case_id}/plan                     401   401     401  403   403  404  403
-GET  /sla/matrix                               401   401     401  200   200  200  200
-GET  /sla/evaluate                             401   401     401  200   200  200  200
-GET  /reports/sla                              401   401     401  403   403  200  200
-GET  /metrics                                  401   401     401  403   403  403  200
+verb path                                     none wrong revoked   cc agent  sup  ops  met
+GET  /healthz                                  200   200     200  200   200  200  200  200  public
+GET  /readyz                                   200   200     200  200   200  200  200  200  public
+GET  /openapi.json                             200   200     200  200   200  200  200  200  public
+GET  /docs                                     200   200     200  200   200  200  200  200  public
+GET  /redoc                                    200   200     200  200   200  200  200  200  public
+GET  /docs-assets/{path}                       200   200     200  200   200  200  200  200  public
+GET  /autorizacion/{token}                     404   404     404  404   404  404  404  404  public
+POST /autorizacion/{token}                     404   404     404  404   404  404  404  404  public
+GET  /sesion-remota/{code}                     404   404     404  404   404  404  404  404  public
+POST /sesion-remota/{code}                     404   404     404  404   404  404  404  404  public
+POST /cases                                    401   401     401  201   403  201  403  403
+GET  /cases                                    401   401     401  200   200  200  200  403
+GET  /cases/{case_id}                          401   401     401  200   200  200  200  403
+GET  /cases/{case_id}/events                   401   401     401  403   200  200  200  403
+GET  /cases/{case_id}/notifications            401   401     401  403   200  200  200  403
+GET  /cases/{case_id}/history                  401   401     401  403   200  200  200  403
+POST /cases/{case_id}/contacts                 401   401     401  403   404  404  403  403
+POST /cases/{case_id}/remote-access/request    401   401     401  403   404  404  403  403
+POST /cases/{case_id}/remote-session/start     401   401     401  403   404  404  403  403
+POST /cases/{case_id}/remote-session/end       401   401     401  403   404  404  403  403
+POST /cases/{case_id}/resolve                  401   401     401  403   404  404  403  403
+POST /cases/{case_id}/close                    401   401     401  403   404  404  403  403
+POST /cases/{case_id}/reopen                   401   401     401  403   404  404  403  403
+POST /cases/{case_id}/cancel                   401   401     401  403   404  404  403  403
+POST /cases/{case_id}/severity                 401   401     401  403   404  404  403  403
+POST /cases/{case_id}/plan                     401   401     401  403   403  404  403  403
+GET  /sla/matrix                               401   401     401  200   200  200  200  403
+GET  /sla/evaluate                             401   401     401  200   200  200  200  403
+GET  /reports/sla                              401   401     401  403   403  200  200  403
+GET  /metrics                                  401   401     401  403   403  403  200  200
 """
 
 
@@ -141,6 +144,22 @@ async def _revoked_key(stack: ApiStack) -> str:
     return key
 
 
+async def _metrics_key(stack: ApiStack) -> str:
+    """A metrics key as ops make one: with the key command, into the stack's database."""
+    name = f"prometheus-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if k not in ("API_KEYS", "API_KEYS_FILE")}
+    made = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api.keys", "create", "--name", name,
+        "--display-name", "Prometheus", "--role", "metrics",
+        env=env | {"DATABASE_URL": stack.settings.database_url},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(made.communicate(), timeout=60)
+    assert made.returncode == 0, err.decode()
+    assert "metrics" in err.decode()  # the roles it was made with, on stderr
+    return out.decode().strip()
+
+
 async def test_every_endpoint_has_a_row() -> None:
     from api.main import create_app
 
@@ -159,6 +178,7 @@ async def test_role_by_endpoint_matrix(stack: ApiStack) -> None:
         "revoked": stack.auth(await _revoked_key(stack)),
     }
     headers |= {role.value: stack.auth(key) for role, key in KEY_OF_ROLE.items()}
+    headers["metrics"] = stack.auth(await _metrics_key(stack))
     wrong: list[str] = []
     for (method, path), expected in _table().items():
         case_id = own if method == "GET" else "CASE-999999999"

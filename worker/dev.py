@@ -97,6 +97,7 @@ DEV_KEYS = (
     ApiPrincipal(name="agente", display_name="Marta Ruiz", roles=[Role.AGENT]),
     ApiPrincipal(name="supervisora", display_name="Sofía Martín", roles=[Role.SUPERVISOR]),
     ApiPrincipal(name="operaciones", display_name="Operaciones", roles=[Role.OPS]),
+    ApiPrincipal(name="prometheus", display_name="Prometheus", roles=[Role.METRICS]),
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, status
 from fastapi.responses import JSONResponse
@@ -24,13 +24,17 @@ from api.deps import (
 from api.errors import CaseNotFound, Forbidden
 from api.intake import case_id_for, case_input
 from api.principals import ApiPrincipal
+from api.responses import ACTION, INTAKE, READ, READ_CASE, errors
 from api.schemas import (
     Body,
     CaseCreate,
     CaseOut,
+    CaseSummaryOut,
     CloseIn,
     ContactIn,
-    ErrorOut,
+    EventOut,
+    IntakeAccepted,
+    NotificationOut,
     PlanIn,
     ReasonIn,
     RemoteRequestIn,
@@ -63,15 +67,28 @@ from workflows.models import (
     StartRemoteSession,
 )
 
-_errors: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (401, 403, 404, 409, 422, 503)
-}
-router = APIRouter(prefix="/cases", tags=["cases"], responses=_errors)
+router = APIRouter(prefix="/cases", tags=["cases"])
+# What an agent's action answers besides the case.
+_ACTION = errors(*ACTION)
 
 CaseId = Annotated[str, Path(pattern=r"^CASE-\d{6,}$", examples=["CASE-000123"])]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CaseOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseOut,
+    responses=errors(*INTAKE)
+    | {
+        201: {"description": "The case, registered"},
+        202: {
+            "model": IntakeAccepted,
+            "description": "Started, not yet registered: no worker took it within "
+            "UPDATE_TIMEOUT_SECONDS; it is registered as soon as one does",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+    },
+)
 async def create_case(
     body: CaseCreate,
     principal: ContactCenter,
@@ -103,7 +120,7 @@ async def create_case(
     return as_seen_by(principal, case_out(state, settings))
 
 
-@router.get("", response_model=list[CaseSummary])
+@router.get("", response_model=list[CaseSummaryOut], responses=errors(*READ))
 async def list_cases(
     who: Reader,
     store: StoreDep,
@@ -138,7 +155,7 @@ async def list_cases(
     )
 
 
-@router.get("/{case_id}", response_model=CaseOut)
+@router.get("/{case_id}", response_model=CaseOut, responses=errors(*READ_CASE))
 async def get_case(
     case_id: CaseId, who: Reader, store: StoreDep, settings: SettingsDep, services: ServicesDep
 ) -> CaseOut:
@@ -158,19 +175,26 @@ async def get_case(
     return as_seen_by(who, case)
 
 
-@router.get("/{case_id}/events", response_model=list[StoredEvent])
-async def case_events(case_id: CaseId, _: TeamReader, store: StoreDep) -> list[StoredEvent]:
+@router.get("/{case_id}/events", response_model=list[EventOut], responses=errors(*READ_CASE))
+async def case_events(
+    case_id: CaseId, _: TeamReader, store: StoreDep, services: ServicesDep
+) -> list[StoredEvent]:
+    """The case's event log, from PostgreSQL: a case just opened may have none yet."""
     events = await store.events(case_id=case_id)
-    if not events:
+    if not events and await current_case(services, case_id) is None:
         raise CaseNotFound(case_id)
     return events
 
 
-@router.get("/{case_id}/notifications", response_model=list[StoredNotification])
+@router.get(
+    "/{case_id}/notifications",
+    response_model=list[NotificationOut],
+    responses=errors(*READ_CASE),
+)
 async def case_notifications(
-    case_id: CaseId, _: TeamReader, store: StoreDep
+    case_id: CaseId, _: TeamReader, store: StoreDep, services: ServicesDep
 ) -> list[StoredNotification]:
-    if await store.get_case(case_id=case_id) is None:
+    if await current_case(services, case_id) is None:
         raise CaseNotFound(case_id)
     return await store.notifications(case_id=case_id)
 
@@ -205,12 +229,12 @@ class CaseActions:
 Actions = Annotated[CaseActions, Depends()]
 
 
-@router.post("/{case_id}/contacts", response_model=CaseOut)
+@router.post("/{case_id}/contacts", response_model=CaseOut, responses=_ACTION)
 async def log_contact(case_id: CaseId, body: ContactIn, who: Agent, act: Actions) -> CaseOut:
     return await act.send(case_id, CaseWorkflow.log_contact, LogContact, body, who)
 
 
-@router.post("/{case_id}/remote-access/request", response_model=CaseOut)
+@router.post("/{case_id}/remote-access/request", response_model=CaseOut, responses=_ACTION)
 async def request_remote_access(
     case_id: CaseId, body: RemoteRequestIn, who: Agent, act: Actions
 ) -> CaseOut:
@@ -219,7 +243,7 @@ async def request_remote_access(
     )
 
 
-@router.post("/{case_id}/remote-session/start", response_model=CaseOut)
+@router.post("/{case_id}/remote-session/start", response_model=CaseOut, responses=_ACTION)
 async def start_remote_session(
     case_id: CaseId, who: Agent, act: Actions, body: CloseIn | None = None
 ) -> CaseOut:
@@ -228,38 +252,38 @@ async def start_remote_session(
     )
 
 
-@router.post("/{case_id}/remote-session/end", response_model=CaseOut)
+@router.post("/{case_id}/remote-session/end", response_model=CaseOut, responses=_ACTION)
 async def end_remote_session(
     case_id: CaseId, body: SessionEndIn, who: Agent, act: Actions
 ) -> CaseOut:
     return await act.send(case_id, CaseWorkflow.end_remote_session, EndRemoteSession, body, who)
 
 
-@router.post("/{case_id}/resolve", response_model=CaseOut)
+@router.post("/{case_id}/resolve", response_model=CaseOut, responses=_ACTION)
 async def resolve(case_id: CaseId, body: ResolveIn, who: Agent, act: Actions) -> CaseOut:
     return await act.send(case_id, CaseWorkflow.resolve, Resolve, body, who)
 
 
-@router.post("/{case_id}/close", response_model=CaseOut)
+@router.post("/{case_id}/close", response_model=CaseOut, responses=_ACTION)
 async def close(case_id: CaseId, who: Agent, act: Actions, body: CloseIn | None = None) -> CaseOut:
     return await act.send(case_id, CaseWorkflow.close, Close, body or CloseIn(), who)
 
 
-@router.post("/{case_id}/reopen", response_model=CaseOut)
+@router.post("/{case_id}/reopen", response_model=CaseOut, responses=_ACTION)
 async def reopen(case_id: CaseId, body: ReasonIn, who: Agent, act: Actions) -> CaseOut:
     return await act.send(case_id, CaseWorkflow.reopen, Reopen, body, who)
 
 
-@router.post("/{case_id}/cancel", response_model=CaseOut)
+@router.post("/{case_id}/cancel", response_model=CaseOut, responses=_ACTION)
 async def cancel(case_id: CaseId, body: ReasonIn, who: Agent, act: Actions) -> CaseOut:
     return await act.send(case_id, CaseWorkflow.cancel, Cancel, body, who)
 
 
-@router.post("/{case_id}/severity", response_model=CaseOut)
+@router.post("/{case_id}/severity", response_model=CaseOut, responses=_ACTION)
 async def change_severity(case_id: CaseId, body: SeverityIn, who: Agent, act: Actions) -> CaseOut:
     return await act.send(case_id, CaseWorkflow.change_severity, ChangeSeverity, body, who)
 
 
-@router.post("/{case_id}/plan", response_model=CaseOut)
+@router.post("/{case_id}/plan", response_model=CaseOut, responses=_ACTION)
 async def change_plan(case_id: CaseId, body: PlanIn, who: Supervisor, act: Actions) -> CaseOut:
     return await act.send(case_id, CaseWorkflow.change_plan, ChangePlan, body, who)

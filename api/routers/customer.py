@@ -30,9 +30,10 @@ from api.customer_view import (
 )
 from api.deps import NowDep, PolicyDep, ServicesDep, SettingsDep, TemporalDep
 from api.pages import gone, page, see
+from api.responses import CUSTOMER_PAGE, CUSTOMER_POST, decision_form
 from core.store import AuthorizationLink
 
-router = APIRouter(tags=["customer"], include_in_schema=False)
+router = APIRouter(tags=["customer"])
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{30,100}$")
 # What a mail client or a person may glue to the end of a pasted link.
@@ -71,7 +72,7 @@ def _render(
     return page(request, name, 200, **page_context(view, state, tz, prefix + token, message, link))
 
 
-@router.get("/autorizacion/{token}", response_class=HTMLResponse)
+@router.get("/autorizacion/{token}", response_class=HTMLResponse, responses=CUSTOMER_PAGE)
 async def authorizationpage(
     token: str,
     request: Request,
@@ -87,7 +88,13 @@ async def authorizationpage(
     return _render(request, "authorization.html", secret, opened, policy.timezone, link)
 
 
-@router.post("/autorizacion/{token}", response_class=HTMLResponse)
+@router.post(
+    "/autorizacion/{token}",
+    response_class=HTMLResponse,
+    status_code=303,
+    responses=CUSTOMER_POST,
+    openapi_extra=decision_form(list(DECISIONS)),
+)
 async def authorization_decision(
     token: str,
     request: Request,
@@ -111,7 +118,7 @@ async def authorization_decision(
     return _back(_AUTH, secret, word, result)
 
 
-@router.get("/sesion-remota/{code}", response_class=HTMLResponse)
+@router.get("/sesion-remota/{code}", response_class=HTMLResponse, responses=CUSTOMER_PAGE)
 async def sessionpage(
     code: str,
     request: Request,
@@ -127,7 +134,13 @@ async def sessionpage(
     return _render(request, "session.html", secret, opened, policy.timezone)
 
 
-@router.post("/sesion-remota/{code}", response_class=HTMLResponse)
+@router.post(
+    "/sesion-remota/{code}",
+    response_class=HTMLResponse,
+    status_code=303,
+    responses=CUSTOMER_POST,
+    openapi_extra=decision_form(["revocar"]),
+)
 async def session_revoke(
     code: str,
     request: Request,

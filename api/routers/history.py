@@ -13,20 +13,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from api.deps import SettingsDep, StoreDep, TeamReader
+from api.deps import ServicesDep, SettingsDep, StoreDep, TeamReader
 from api.errors import CaseNotFound
-from api.schemas import CommitmentOut, ErrorOut, HistoryChange, HistoryEntry, HistoryOut
+from api.responses import READ_CASE, errors
+from api.schemas import CommitmentOut, HistoryChange, HistoryEntry, HistoryOut
 from api.schemas import HistorySide as Side
+from api.workflow_gateway import current_case
 from core.labels import STAGE_LABELS
 from core.store import StoredEvent
 from workflows.effects import EventType as E
 
 CaseId = Annotated[str, Path(pattern=r"^CASE-\d{6,}$", examples=["CASE-000123"])]
 
-_errors: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (401, 403, 404, 422)
-}
-router = APIRouter(tags=["cases"], responses=_errors)
+router = APIRouter(tags=["cases"])
 
 LABELS: dict[str, str] = {
     E.CASE_REGISTERED: "Caso registrado",
@@ -150,14 +149,15 @@ def entry(e: StoredEvent) -> HistoryEntry:
     )
 
 
-@router.get("/cases/{case_id}/history", response_model=HistoryOut)
+@router.get("/cases/{case_id}/history", response_model=HistoryOut, responses=errors(*READ_CASE))
 async def case_history(
-    case_id: CaseId, _: TeamReader, store: StoreDep, settings: SettingsDep
+    case_id: CaseId, _: TeamReader, store: StoreDep, settings: SettingsDep, services: ServicesDep
 ) -> HistoryOut:
     """The audit trail, oldest first. From PostgreSQL's read model, so the last change
-    may take a few seconds to appear; the Temporal UI link shows the workflow's own."""
+    may take a few seconds to appear (a case just opened: no entry yet); the Temporal UI
+    link shows the workflow's own."""
     events = await store.events(case_id=case_id)
-    if not events:  # a case's log starts with its registration, in the same write
+    if not events and await current_case(services, case_id) is None:
         raise CaseNotFound(case_id)
     return HistoryOut(
         case_id=case_id,

@@ -2,32 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import PolicyDep, Reader
 from api.errors import BadRequest
-from api.schemas import EvaluateOut
+from api.responses import KEYED, READ, errors
+from api.schemas import EvaluateOut, Rfc3339
 from workflows.domain import Plan, Severity
 from workflows.sla import SlaPolicy, evaluate
 
 router = APIRouter(prefix="/sla", tags=["sla"])
 
 
-@router.get("/matrix", response_model=SlaPolicy)
+@router.get("/matrix", response_model=SlaPolicy, responses=errors(*KEYED))
 async def matrix(policy: PolicyDep, _: Reader) -> SlaPolicy:
     return policy
 
 
-@router.get("/evaluate", response_model=EvaluateOut)
+@router.get("/evaluate", response_model=EvaluateOut, responses=errors(*READ))
 async def evaluate_commitment(
     policy: PolicyDep,
     _: Reader,
     plan: Plan,
     severity: Severity,
-    registered_at: Annotated[datetime, Query(description="ISO 8601 with offset")],
+    registered_at: Annotated[Rfc3339, Query(description="RFC 3339, with its offset")],
 ) -> EvaluateOut:
     if registered_at.tzinfo is None:
         raise BadRequest(
