@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
@@ -11,7 +11,8 @@ from fastapi.responses import Response
 from api.deps import PolicyDep, StoreDep, require
 from api.errors import BadRequest
 from api.principals import ApiPrincipal, Role
-from api.schemas import ErrorOut, SlaFigures, SlaReportCell, SlaReportOut
+from api.responses import READ, errors
+from api.schemas import Rfc3339, SlaFigures, SlaReportCell, SlaReportOut
 from core.reports import CSV_COLUMNS, Cell, SlaReport, figures, report_csv, sla_report
 
 # Compliance is the supervisors' and ops' business, not the agents'.
@@ -19,8 +20,7 @@ ReportReader = Annotated[ApiPrincipal, require(Role.SUPERVISOR, Role.OPS)]
 
 MAX_PERIOD = timedelta(days=366)
 
-_errors: dict[int | str, dict[str, Any]] = {code: {"model": ErrorOut} for code in (401, 403, 422)}
-router = APIRouter(prefix="/reports", tags=["reports"], responses=_errors)
+router = APIRouter(prefix="/reports", tags=["reports"], responses=errors(*READ))
 
 
 def _cell(c: Cell) -> SlaReportCell:
@@ -98,11 +98,11 @@ async def sla_compliance(
     store: StoreDep,
     policy: PolicyDep,
     start: Annotated[
-        datetime,
+        Rfc3339,
         Query(alias="from", description="first instant, ISO 8601 with offset (included)"),
     ],
     end: Annotated[
-        datetime,
+        Rfc3339,
         Query(alias="to", description="end of the period, ISO 8601 with offset (excluded)"),
     ],
     accept: Annotated[str | None, Header()] = None,
@@ -113,7 +113,10 @@ async def sla_compliance(
     A case counts in the cell of its current plan and severity, judged by the commitment
     it records (the policy version it was opened under). Times to first response run
     from registration: elapsed time in 24/7 cells, business time (the active policy's
-    calendar) in business-hours cells. Every instant in the answer is UTC."""
+    calendar) in business-hours cells. Every instant in the answer is UTC.
+
+    `from` must be before `to`, at most 366 days apart (a rule between the two that the
+    schema cannot state): otherwise 422."""
     _check_period(start, end)
     report = await sla_report(store.pool, policy, start, end)
     out = _out(report)
