@@ -12,6 +12,7 @@ from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowExecutionStatus,
+    WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -28,6 +29,7 @@ from core.settings import Settings
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionResult, CaseInput
 from workflows.models import ActionInput, CaseState
+from workflows.priority import case_priority
 from workflows.refusals import (
     ACTION_NOT_ALLOWED,
     CONSENT_NOT_PROVEN,
@@ -68,6 +70,32 @@ def case_out(
     )
 
 
+# Temporal buffers very few queries per workflow while one of its tasks is in flight and
+# refuses more with RESOURCE_EXHAUSTED (BusyWorkflow): under load (the projection lane
+# queries the case too), the read after an intake or an action must wait its turn
+# rather than fail an action that was applied.
+_BUSY_PAUSE = 0.05
+
+
+async def read_state(
+    handle: WorkflowHandle[CaseWorkflow, ActionResult], wait: timedelta
+) -> CaseState:
+    """The case from its workflow, retrying while Temporal says the workflow is busy."""
+    give_up = asyncio.get_running_loop().time() + wait.total_seconds()
+    pause = _BUSY_PAUSE
+    while True:
+        left = give_up - asyncio.get_running_loop().time()
+        try:
+            return await handle.query(
+                CaseWorkflow.state, rpc_timeout=timedelta(seconds=max(left, 0.5))
+            )
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.RESOURCE_EXHAUSTED or left <= pause:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 1.0)
+
+
 async def open_case(
     client: Client, task_queue: str, inp: CaseInput, wait: timedelta
 ) -> CaseState | None:
@@ -86,13 +114,15 @@ async def open_case(
         f"{inp.customer.name}",
         static_details=f"**Cliente:** {inp.customer.name} ({inp.customer.id})  \n"
         f"**Resumen:** {inp.summary}",
+        # Served first in a backlog (a deadline burst): its tasks and its activities.
+        priority=case_priority(inp.severity.severity, inp.plan),
     )
     try:
         await client.execute_update_with_start_workflow(
             CaseWorkflow.registration, start_workflow_operation=start, rpc_timeout=wait
         )
         handle = client.get_workflow_handle_for(CaseWorkflow.run, inp.case_id)
-        return await handle.query(CaseWorkflow.state, rpc_timeout=wait)
+        return await read_state(handle, wait)
     except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
         if isinstance(exc, RPCError) and exc.status != RPCStatusCode.DEADLINE_EXCEEDED:
             raise
@@ -176,7 +206,7 @@ async def send_update(
             if left <= 0:
                 raise
         await asyncio.sleep(_RETRY_PAUSE)
-    return await handle.query(CaseWorkflow.state, rpc_timeout=wait)
+    return await read_state(handle, wait)
 
 
 _GONE = {RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION}

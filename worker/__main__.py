@@ -6,19 +6,22 @@ import asyncio
 import logging
 import signal
 from datetime import timedelta
+from typing import Any
 
 from core.db import make_pool
 from core.logs import configure as configure_logging
 from core.settings import Settings
 from core.temporal import connect, metrics_runtime
-from worker.build import build_worker, case_activities, report_activities
+from worker.build import build_worker, bytecode_cache, case_activities, report_activities
 from workflows.sla import load_policy
 
 log = logging.getLogger("worker")
 _GRACE = timedelta(seconds=10)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, **options: Any) -> None:
+    """Runs until SIGTERM or SIGINT; `options` go to the Worker (the benchmarks vary
+    the pollers)."""
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set (`make run` sets it for the embedded server)")
     settings.require_secret()
@@ -39,6 +42,7 @@ async def serve(settings: Settings) -> None:
                 *report_activities(pool, settings, policy),
             ],
             graceful_shutdown_timeout=_GRACE,
+            **options,
         )
         log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
         if settings.worker_metrics_port:
@@ -52,7 +56,8 @@ async def serve(settings: Settings) -> None:
 def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    asyncio.run(serve(settings))
+    with bytecode_cache():
+        asyncio.run(serve(settings))
 
 
 if __name__ == "__main__":

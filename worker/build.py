@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from temporalio.client import Client
@@ -44,6 +48,23 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
         "email_validator", "idna", "workflows.consent"
     )
 )
+
+
+@contextmanager
+def bytecode_cache() -> Iterator[None]:
+    """The sandbox executes the workflow modules again for every workflow run (a new
+    case, a case back in a worker's cache). Under PYTHONDONTWRITEBYTECODE=1 Python then
+    compiles `workflows/case.py` from source each time (5 to 25 ms of worker CPU on 2
+    cores); with a bytecode cache it only loads it (0.05 ms). The cache lives in a
+    private temporary folder for the process's life, outside the source tree."""
+    folder = tempfile.mkdtemp(prefix="amger-bytecode-")
+    before = sys.pycache_prefix, sys.dont_write_bytecode
+    sys.pycache_prefix, sys.dont_write_bytecode = folder, False
+    try:
+        yield
+    finally:
+        sys.pycache_prefix, sys.dont_write_bytecode = before
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def build_worker(
