@@ -32,7 +32,7 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
-from api.principals import ApiPrincipal, Role
+from api.principals import ApiPrincipal, Role, configured_principals
 from core.db import Connection, migrate
 from core.settings import Settings
 from core.store import keys as data_keys
@@ -148,7 +148,7 @@ def _principal(args: argparse.Namespace) -> ApiPrincipal:
 async def _create(args: argparse.Namespace, settings: Settings) -> None:
     principal = _principal(args)
     # One name, one person: a key in settings already speaks for this name.
-    if principal.name in {p.name for p in settings.principals().values()}:
+    if principal.name in {p.name for p in configured_principals(settings).values()}:
         raise SystemExit(f"refused: {principal.name!r} has a key in API_KEYS/API_KEYS_FILE")
     roles = ", ".join(principal.roles)
     if args.no_store:

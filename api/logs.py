@@ -4,12 +4,12 @@
 
 - the request id is the client's X-Request-ID when it is a plain token (1-64 of
   `A-Z a-z 0-9 . _ : -`, so that it can go into logs and headers as it is), or a new
-  one; the answer carries it back in X-Request-ID. `worker.interceptors` carries it
+  one; the answer carries it back in X-Request-ID. `core.interceptors` carries it
   into the case workflow's activities;
 - the case id is the route's `{case_id}` (intake sets it once it has the case's id);
 - one access line per request (logger `api.access`), with route template, status,
   duration, request and case id. It replaces uvicorn's, which knows none of those
-  (`activities.logs.configure`), keeps uvicorn's wording, and has the customers'
+  (`core.logs.configure`), keeps uvicorn's wording, and has the customers'
   secrets taken out of its path like uvicorn's had (`api.logging_filters`);
 - the request's figures for `GET /metrics` (`api.metrics.observe`).
 """

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from api import errors, limits, logging_filters, metrics, openapi, pages
 from api.deps import Services
 from api.logs import RequestContext
+from api.principals import configured_principals
 from api.routers import cases, customer, health, history, reports, sla
 from core.db import make_pool
 from core.logs import configure as configure_logging
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=s,
             store=CaseStore(pool),
             policy=policy,
-            principals=s.principals(),
+            principals=configured_principals(s),
             temporal_connect=lambda: connect(s),
         )
         try:

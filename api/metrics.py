@@ -8,7 +8,7 @@ Why `/metrics` needs an ops key rather than being public like /healthz: the API 
 published through the proxy, and these figures (traffic per route, error rates) are
 for operators. Prometheus presents an ops key (`authorization.credentials_file`) and
 scrapes each API replica directly, not through the proxy (which would pick one at
-random). The worker's metrics are on their own port instead (`worker.connect`).
+random). The worker's metrics are on their own port instead (`core.temporal`).
 
 One process per container (uvicorn without --workers), so the default registry is the
 whole story; it also carries prometheus-client's process and Python collectors.

@@ -7,15 +7,19 @@ the API authenticates with them (`api.auth`), `python -m api.keys` makes keys wi
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from workflows.effects import SYSTEM
 from workflows.text import Name
+
+if TYPE_CHECKING:  # core.settings imports this module for its API_KEYS field
+    from core.settings import Settings
 
 
 class Role(StrEnum):
@@ -78,3 +82,41 @@ def refuse_clear_keys(keys: Mapping[str, object], where: str) -> None:
         '"roles": [...]}}. Turn an existing key into its digest with `python -m api.keys '
         "digest` (reads the key on stdin), or make keys with `python -m api.keys create`"
     )
+
+
+def key_entries(value: object, where: str) -> object:
+    """`API_KEYS` as settings read it: a JSON text becomes an object, and an object must
+    name digests, not keys (refused without quoting them)."""
+    if isinstance(value, str):
+        value = _json_object(value, where)
+    if isinstance(value, Mapping):
+        refuse_clear_keys(value, where)
+    return value
+
+
+def configured_principals(settings: Settings) -> dict[str, ApiPrincipal]:
+    """Digests from `API_KEYS` plus those in `API_KEYS_FILE` (same JSON shape)."""
+    keys = dict(settings.api_keys)
+    if settings.api_keys_file is not None:
+        where = f"API_KEYS_FILE ({settings.api_keys_file})"
+        try:
+            text = settings.api_keys_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SystemExit(f"{where} cannot be read: {exc.strerror}") from None
+        raw = _json_object(text, where)
+        refuse_clear_keys(raw, where)
+        keys.update({k: ApiPrincipal.model_validate(v) for k, v in raw.items()})
+    return keys
+
+
+def _json_object(text: str, where: str) -> dict[str, object]:
+    """A JSON object of keys; an error names the setting, never quotes what it holds."""
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise SystemExit(f"{where} is not a JSON object of API key digests")
+    return value

@@ -10,7 +10,7 @@ made which entry of the lanes: an entry that appears while an update runs is tha
 update's; one that appears at registration is the start's; one a deadline makes has
 none. When a lane starts the activity for an entry, the entry's request ids go into
 the activity's headers, and the activity interceptor puts them, with the case id, on
-every log line the activity writes (`activities.logs`), plus one line per attempt.
+every log line the activity writes (`core.logs`), plus one line per attempt.
 
 Only the headers carry the id: an update's accepted event and each scheduled activity
 of a request gain about 60 bytes of history; Temporal's determinism checks ignore

@@ -5,7 +5,7 @@ psycopg), so one handler on the root logger formats every line, and python-json-
 turns a record into JSON with whatever fields it carries. Two context variables say
 what a line concerns, so that no call site has to pass them along:
 
-- `REQUEST_ID`: the API's X-Request-ID (`api.logs`), which `worker.interceptors` carries
+- `REQUEST_ID`: the API's X-Request-ID (`api.logs`), which `core.interceptors` carries
   through Temporal headers into the activities that deliver the request's effects;
 - `CASE_ID`: set by the API for routes under /cases/{case_id} and by the activity
   interceptor; lines logged by the Temporal SDK's workflow and activity loggers also

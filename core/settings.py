@@ -7,8 +7,6 @@ Nothing here connects to anything: building a `Settings` only reads the environm
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
@@ -21,7 +19,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.principals import ApiPrincipal, refuse_clear_keys
+from api.principals import ApiPrincipal, key_entries
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +55,8 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     # JSON object {"sha256:<hex digest of a key>": {"name": "ana", "display_name":
     # "Ana García", "roles": ["agent"]}}: digests only, a key in clear stops the process.
-    # Read at start-up; keys in PostgreSQL (`python -m api.keys`) change while it runs.
+    # Read at start-up (`api.principals.configured_principals` adds the file's);
+    # keys in PostgreSQL (`python -m api.keys`) change while it runs.
     api_keys: dict[str, ApiPrincipal] = Field(default_factory=dict)
     # The same JSON in a file; a file that is set must exist.
     api_keys_file: Path | None = None
@@ -103,11 +102,8 @@ class Settings(BaseSettings):
     @field_validator("api_keys", mode="before")
     @classmethod
     def _parse_keys(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = _json_object(value, "API_KEYS")
-        if isinstance(value, Mapping):
-            refuse_clear_keys(value, "API_KEYS")
-        return value
+        # The API's rules (api.principals): digests only, an error never quotes a key.
+        return key_entries(value, "API_KEYS")
 
     @model_validator(mode="after")
     def _safe_for_production(self) -> Self:
@@ -158,35 +154,8 @@ class Settings(BaseSettings):
     def reopen_window(self) -> timedelta:
         return timedelta(days=self.reopen_window_days)
 
-    def principals(self) -> dict[str, ApiPrincipal]:
-        """Digests from `API_KEYS` plus those in `API_KEYS_FILE` (same JSON shape)."""
-        keys = dict(self.api_keys)
-        if self.api_keys_file is not None:
-            where = f"API_KEYS_FILE ({self.api_keys_file})"
-            try:
-                text = self.api_keys_file.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise SystemExit(f"{where} cannot be read: {exc.strerror}") from None
-            raw = _json_object(text, where)
-            refuse_clear_keys(raw, where)
-            keys.update({k: ApiPrincipal.model_validate(v) for k, v in raw.items()})
-        return keys
-
     # How a customer reaches a person: every page and mail that says "contact us" gives
     # these, so nobody is told to get in touch without being told how.
     support_phone: str = "900 264 377"
     support_email: str = "soporte@amger.pro"
     support_hours: str = "de lunes a viernes de 9:00 a 18:00, hora de Madrid, salvo festivos"
-
-
-def _json_object(text: str, where: str) -> dict[str, object]:
-    """A JSON object of keys; an error names the setting, never quotes what it holds."""
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise SystemExit(f"{where} is not a JSON object of API key digests")
-    return value

@@ -22,7 +22,7 @@ from psycopg.rows import dict_row
 from pydantic import ValidationError
 
 from api import auth, keys
-from api.principals import ApiPrincipal, Role
+from api.principals import ApiPrincipal, Role, configured_principals
 from core.db import Connection, make_pool, migrate
 from core.settings import Settings
 from tests.builders import intake_body
@@ -63,7 +63,7 @@ def test_settings_take_digests_from_the_variable_and_the_file(
     file.write_text(json.dumps({keys.settings_digest("key-2"): {"name": "bea", "roles": ["ops"]}}))
     monkeypatch.setenv("API_KEYS", json.dumps({keys.settings_digest("key-1"): AGENT}))
     monkeypatch.setenv("API_KEYS_FILE", str(file))
-    principals = Settings().principals()
+    principals = configured_principals(Settings())
     assert principals[keys.settings_digest("key-1")].display_name == "Ana García"
     # A settings entry without a display name shows its name.
     assert principals[keys.settings_digest("key-2")].display_name == "bea"
@@ -75,13 +75,13 @@ def test_a_key_in_clear_in_the_file_or_a_missing_file_stops_the_process(
     file = tmp_path / "keys.json"
     file.write_text(json.dumps({"dev-agente-abcdef": AGENT}))
     with pytest.raises(SystemExit, match=r"API_KEYS_FILE .* in clear") as refused:
-        Settings(api_keys_file=file).principals()
+        configured_principals(Settings(api_keys_file=file))
     assert "dev-agente-abcdef" not in str(refused.value)
     with pytest.raises(SystemExit, match="cannot be read"):
-        Settings(api_keys_file=tmp_path / "missing.json").principals()
+        configured_principals(Settings(api_keys_file=tmp_path / "missing.json"))
     file.write_text("{not json: dev-agente-abcdef")
     with pytest.raises(SystemExit, match="not a JSON object") as refused:
-        Settings(api_keys_file=file).principals()
+        configured_principals(Settings(api_keys_file=file))
     assert "dev-agente-abcdef" not in str(refused.value)
 
 
@@ -207,7 +207,7 @@ async def test_keys_for_settings_and_digests_of_existing_keys(migrated_db: str) 
     assert name not in command(migrated_db, "list").stdout  # nothing stored
     digest = command(migrated_db, "digest", stdin=key + "\n")
     assert digest.stdout.strip() == keys.settings_digest(key)
-    assert Settings(api_keys=entry).principals()[digest.stdout.strip()].name == name
+    assert configured_principals(Settings(api_keys=entry))[digest.stdout.strip()].name == name
 
 
 # --- Keys added and revoked while the API runs ---

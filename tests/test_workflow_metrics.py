@@ -1,7 +1,7 @@
 """The domain's own metrics, as Prometheus scrapes them from the worker's endpoint.
 
 The worker here runs on a client whose Runtime serves the SDK's Prometheus endpoint
-(`worker.connect.metrics_runtime`), on the time-skipping server, with no workflow
+(`core.temporal.metrics_runtime`), on the time-skipping server, with no workflow
 cache: every workflow task replays the case's history from the start, so a figure
 recorded again on replay would show as a double count.
 """
