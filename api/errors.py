@@ -109,6 +109,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        unreadable = [e for e in exc.errors() if e["type"] == "json_invalid"]
+        if unreadable:  # not JSON at all: a malformed request (400), not an invalid field
+            where = unreadable[0]["loc"][-1]
+            message = f"not valid JSON (at character {where})"
+            body = {
+                "detail": f"the body is {message}",
+                "errors": [{"field": "body", "message": message}],
+            }
+            return _error(request, 400, body)
         errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         fields = ", ".join(e["field"] for e in errors)
         return _error(request, 422, {"detail": f"invalid request: {fields}", "errors": errors})

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from api.examples import EXAMPLES, NAMED_EXAMPLES
 from workflows.text import no_controls, plain, sendable_address
 
 JsonDict = dict[str, Any]
@@ -230,10 +231,37 @@ def _customer_pages(document: JsonDict, prefixes: tuple[str, ...]) -> None:
         if path.startswith(prefixes):
             for operation in operations.values():
                 operation["responses"].pop("422", None)
+                # A redirect has no body to describe (FastAPI gives it the page's type).
+                operation["responses"].get("303", {}).pop("content", None)
     schemas = document.get("components", {}).get("schemas", {})
     if "HTTPValidationError" not in str(document["paths"]):
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
+
+
+def _attach(media: JsonDict) -> None:
+    """The example of a JSON body by its schema's component (a list: of one item)."""
+    if "example" in media or "examples" in media:
+        return
+    schema = media.get("schema", {})
+    optional = [b for b in schema.get("anyOf", []) if "$ref" in b]  # a body that may be left out
+    schema = optional[0] if optional else schema
+    ref = schema.get("$ref") or schema.get("items", {}).get("$ref") or ""
+    name = ref.rsplit("/", 1)[-1]
+    if name in NAMED_EXAMPLES:
+        media["examples"] = {t: {"value": v} for t, v in NAMED_EXAMPLES[name].items()}
+    elif name in EXAMPLES:
+        media["example"] = [EXAMPLES[name]] if "items" in schema else EXAMPLES[name]
+
+
+def _examples(document: JsonDict) -> None:
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
+            for body in bodies:
+                media = body.get("content", {}).get("application/json")
+                if media is not None:
+                    _attach(media)
 
 
 def customise(app: FastAPI, customer_prefixes: tuple[str, ...]) -> None:
@@ -245,6 +273,7 @@ def customise(app: FastAPI, customer_prefixes: tuple[str, ...]) -> None:
             document = generate()
             _walk(document)
             _customer_pages(document, customer_prefixes)
+            _examples(document)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -17,8 +17,11 @@ Responses = dict[int | str, dict[str, Any]]
 
 _ERRORS: dict[int, tuple[str, dict[str, Any]]] = {
     400: (
-        "The body is not JSON the server can read",
-        {"detail": "There was an error parsing the body"},
+        "The body is not JSON (or not a form the server can read)",
+        {
+            "detail": "the body is not valid JSON (at character 1)",
+            "errors": [{"field": "body", "message": "not valid JSON (at character 1)"}],
+        },
     ),
     401: (
         "No API key, or one that is unknown or revoked (with `WWW-Authenticate: Bearer`)",
@@ -91,7 +94,8 @@ INTAKE = (400, *READ, 409, 413)
 
 def html(description: str) -> dict[str, Any]:
     """A customer's page (Spanish HTML)."""
-    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+    page = {"schema": {"type": "string"}, "example": '<!doctype html><html lang="es">…</html>'}
+    return {"description": description, "content": {"text/html": page}}
 
 
 # The customer's pages: every answer is a page, never JSON; a form post answers 303 to

@@ -368,3 +368,20 @@ class EventOut(StoredEvent, InUtc):
 
 class NotificationOut(StoredNotification, InUtc):
     """A notice sent to the agents or the supervisors."""
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    """Readiness: PostgreSQL and Temporal decide it; the read model and the worker are
+    reported (given when Temporal answers), not failing it."""
+
+    status: Literal["ready", "unavailable"]
+    postgresql: Literal["ok", "unreachable"]
+    temporal: Literal["ok", "unreachable"]
+    projection: Literal["current", "lagging", "unknown"] | None = None
+    cases_behind: int | None = Field(default=None, description="open cases whose read model lags")
+    worker: Literal["polling", "absent", "unknown"] | None = None
+    worker_pollers: int | None = None

@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from typing import Any
 
 import hypothesis
+import jsonschema_rs
 import pytest
 import schemathesis
 from schemathesis import Case
@@ -32,6 +33,9 @@ from api.keys import settings_digest
 from api.main import create_app
 from api.principals import ApiPrincipal, Role
 from tests.stack import KEYS, api_stack, free_port, serving
+
+# schemathesis' own negative strategies draw from `random`; Hypothesis warns about it.
+pytestmark = pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 
 METRICS_KEY = "key-prometheus"
 CONTRACT_KEYS = KEYS | {
@@ -139,3 +143,32 @@ def test_sequences_of_calls_keep_the_contract(served: None) -> None:
             suppress_health_check=list(hypothesis.HealthCheck),
         )
     )
+
+
+def _bodies(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(where, media type, media object) of every request and response body."""
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            answers = [(f"{code}", r) for code, r in operation["responses"].items()]
+            for part, body in [("request", operation.get("requestBody", {})), *answers]:
+                for media_type, media in body.get("content", {}).items():
+                    yield f"{method.upper()} {path} {part}", media_type, media
+
+
+def test_every_body_has_examples_its_schema_accepts() -> None:
+    document = create_app().openapi()
+    bodies = list(_bodies(document))
+    assert len(bodies) > 100  # the walk reached every operation's answers
+    missing, refused = [], []
+    for where, media_type, media in bodies:
+        values = [media["example"]] if "example" in media else []
+        values += [named["value"] for named in media.get("examples", {}).values()]
+        if not values:
+            missing.append(f"{where} {media_type}")
+        if media_type != "application/json":
+            continue
+        schema = media["schema"] | {"components": document["components"]}
+        validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+        refused += [f"{where}: {e.message}" for v in values for e in validator.iter_errors(v)]
+    assert missing == []
+    assert refused == []

@@ -13,18 +13,26 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
 from api.deps import Services, ServicesDep
+from api.schemas import HealthOut, ReadyOut
 from workflows.search_attributes import PROJECTION_STATE
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=HealthOut)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_class=JSONResponse,
+    responses={
+        200: {"model": ReadyOut, "description": "Ready"},
+        503: {"model": ReadyOut, "description": "PostgreSQL or Temporal is unreachable"},
+    },
+)
 async def readyz(services: ServicesDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
