@@ -1,4 +1,6 @@
-"""Builders for case inputs and a recorder standing in for the I/O activities.
+"""What the tests build and drive: intake bodies for the API (`intake_body`), workflow
+inputs and the agent's usual commands, and the workflow-case harness (`workflow_case`):
+one case on a worker whose I/O activities a recorder stands in for.
 
 The recorder is used only by the workflow tests, which test the workflow's decisions;
 the real activities are tested against PostgreSQL and SMTP in their own files, and the
