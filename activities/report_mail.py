@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 
 from pydantic import BaseModel
@@ -54,8 +53,7 @@ class ReportMailer:
             csv_text.encode("utf-8"), maintype="text", subtype="csv", filename=filename
         )
         try:
-            # The Mailer's own delivery (connection, TLS, login); it sends what it is given.
-            await asyncio.to_thread(self.mailer._deliver, to, msg)
+            await self.mailer.deliver(to, msg)
         except MailDeliveryError as exc:
             if exc.permanent:
                 raise ApplicationError(str(exc), type=UNDELIVERABLE, non_retryable=True) from exc

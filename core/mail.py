@@ -156,9 +156,17 @@ class Mailer:
         build_message(mail, self.settings.mail_from).as_bytes()
 
     async def send(self, mail: OutgoingMail) -> None:
-        msg = build_message(mail, self.settings.mail_from)
+        """Build `mail` and hand it to the SMTP server."""
+        await self.deliver(mail.to, build_message(mail, self.settings.mail_from))
+
+    async def deliver(self, recipient: str, msg: EmailMessage) -> None:
+        """Hand an already built message (one with attachments, say) to the SMTP server.
+
+        Raises:
+            MailDeliveryError: `permanent` when the server refused the recipient with a 5xx.
+        """
         # smtplib blocks; a thread keeps a slow mail server from stalling the worker's loop.
-        await asyncio.to_thread(self._deliver, mail.to, msg)
+        await asyncio.to_thread(self._deliver, recipient, msg)
 
     def _deliver(self, recipient: str, msg: EmailMessage) -> None:
         s = self.settings
