@@ -47,7 +47,7 @@ CONTRACT_KEYS = KEYS | {
 # derandomization make every run generate the same requests.
 CONFIG: dict[str, Any] = {
     "seed": 20261125,
-    "generation": {"deterministic": True, "max-examples": 12},
+    "generation": {"deterministic": True, "max-examples": 12, "database": "none"},
     "phases": {
         "examples": {"enabled": True},
         "coverage": {"enabled": True},
