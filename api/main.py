@@ -66,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         description="Every support case runs as a durable Temporal workflow. "
         "Authenticate with `Authorization: Bearer <API key>`.",
+        # Operation ids a client's generated code can live with: the route's name.
+        generate_unique_id_function=openapi.operation_id,
     )
     errors.install(app)
     # Outside the routes, so a body is capped before authentication or parsing; the caps

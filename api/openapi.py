@@ -16,6 +16,7 @@ from string import ascii_lowercase
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from api.examples import EXAMPLES, NAMED_EXAMPLES
@@ -262,6 +263,11 @@ def _examples(document: JsonDict) -> None:
                 media = body.get("content", {}).get("application/json")
                 if media is not None:
                     _attach(media)
+
+
+def operation_id(route: APIRoute) -> str:
+    """`get_case`, `log_contact`: the route function's name, unique in this app."""
+    return route.name
 
 
 def customise(app: FastAPI, customer_prefixes: tuple[str, ...]) -> None:

@@ -135,3 +135,22 @@ def decision_form(decisions: list[str]) -> dict[str, Any]:
             },
         }
     }
+
+
+# Where an intake's answer leads: its `case_id` is the path parameter of the case's own
+# operations (clients and schemathesis' stateful phase follow these links).
+CASE_LINKS = {
+    name: {"operationId": name, "parameters": {"case_id": "$response.body#/case_id"}}
+    for name in (
+        "get_case",
+        "case_events",
+        "case_notifications",
+        "case_history",
+        "log_contact",
+        "request_remote_access",
+        "resolve",
+        "change_severity",
+        "change_plan",
+        "cancel",
+    )
+}

@@ -24,7 +24,7 @@ from api.deps import (
 from api.errors import CaseNotFound, Forbidden
 from api.intake import case_id_for, case_input
 from api.principals import ApiPrincipal
-from api.responses import ACTION, INTAKE, READ, READ_CASE, errors
+from api.responses import ACTION, CASE_LINKS, INTAKE, READ, READ_CASE, errors
 from api.schemas import (
     Body,
     CaseCreate,
@@ -80,7 +80,7 @@ CaseId = Annotated[str, Path(pattern=r"^CASE-\d{6,}$", examples=["CASE-000123"])
     response_model=CaseOut,
     responses=errors(*INTAKE)
     | {
-        201: {"description": "The case, registered"},
+        201: {"description": "The case, registered", "links": CASE_LINKS},
         202: {
             "model": IntakeAccepted,
             "description": "Started, not yet registered: no worker took it within "
