@@ -84,7 +84,7 @@ class DevStack:
         return {role: f"Bearer {key}" for role, key in KEY_LINE.findall(banner)}
 
 
-KEY_LINE = re.compile(r"^ +(contact_center|agent|supervisor|ops) +\S+ +(amger_\S+)$", re.M)
+KEY_LINE = re.compile(r"^ +(contact_center|agent|supervisor|ops|metrics) +\S+ +(amger_\S+)$", re.M)
 
 
 @pytest.fixture
@@ -105,7 +105,7 @@ async def test_make_run_stack_serves_a_case_from_intake_to_closure(dev_stack: De
     assert f"{dev_stack.api}/docs" in banner
     assert f"http://127.0.0.1:{dev_stack.ports['ui']}" in banner
     keys = dev_stack.keys(banner)
-    assert set(keys) == {"contact_center", "agent", "supervisor", "ops"}
+    assert set(keys) == {"contact_center", "agent", "supervisor", "ops", "metrics"}
     async with httpx.AsyncClient(base_url=dev_stack.api, timeout=30) as http:
         r = await http.post(
             "/cases",
