@@ -79,16 +79,20 @@ async def _serve(target: str, database_url: str, port: int, started: Future[_Sta
 
 
 @pytest.fixture(scope="module")
-def served(local_env: WorkflowEnvironment, migrated_db: str) -> Iterator[None]:
+def served(local_env: WorkflowEnvironment, migrated_db: str) -> Iterator[str]:
+    """The stack, served; its base URL."""
     target = local_env.client.service_client.config.target_host
-    port = PORT
+    # The port is chosen now, as the stack starts, so nothing else takes it meanwhile.
+    port = free_port()
     started: Future[_Started] = Future()
     thread = threading.Thread(
         target=asyncio.run, args=(_serve(target, migrated_db, port, started),), daemon=True
     )
     thread.start()
     loop, stop = started.result(timeout=60)
-    yield
+    base_url = f"http://127.0.0.1:{port}"
+    schema.config.update(base_url=base_url)  # for the state machine
+    yield base_url
     loop.call_soon_threadsafe(stop.set)
     thread.join(timeout=30)
     assert not thread.is_alive(), "the served stack did not stop"
@@ -105,11 +109,10 @@ class RoleKeys:
 
 
 # The document as the app publishes it at /openapi.json (building the app connects to
-# nothing), and a port chosen now: the schema's base URL is known when tests are made.
-PORT = free_port()
+# nothing); `served` sets where the stack listens.
 schema = schemathesis.openapi.from_dict(
     create_app().openapi(),
-    config=schemathesis.Config.from_dict(CONFIG | {"base-url": f"http://127.0.0.1:{PORT}"}),
+    config=schemathesis.Config.from_dict(CONFIG),
 )
 schema.auth()(RoleKeys)
 
@@ -135,11 +138,11 @@ def map_case(context: schemathesis.HookContext, case: Case[Any]) -> Case[Any]:
 
 
 @schema.parametrize()
-def test_every_operation_keeps_the_contract(case: Case[Any], served: None) -> None:
-    case.call_and_validate()
+def test_every_operation_keeps_the_contract(case: Case[Any], served: str) -> None:
+    case.call_and_validate(base_url=served)
 
 
-def test_sequences_of_calls_keep_the_contract(served: None) -> None:
+def test_sequences_of_calls_keep_the_contract(served: str) -> None:
     """Calls chained by the document's links (a case opened, then read and worked)."""
     schema.as_state_machine().run(
         settings=hypothesis.settings(
