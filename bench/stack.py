@@ -175,6 +175,8 @@ def stack_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         action="store_false",
         help="the worker without worker.build.bytecode_cache (as before issue 10)",
     )
+    parser.add_argument("--max-activities", type=int, help="the worker's concurrent activities")
+    parser.add_argument("--cache-size", type=int, help="the worker's max_cached_workflows")
     return parser
 
 
@@ -201,8 +203,14 @@ def ratio(a: float, b: float) -> float:
 class Stack:
     """The service as `make run` runs it, plus the bare reference, in a temporary folder."""
 
-    def __init__(self, poller: str = "simple:20", bytecode_cache: bool = True) -> None:
+    def __init__(
+        self,
+        poller: str = "simple:20",
+        bytecode_cache: bool = True,
+        tuning: list[str] | None = None,
+    ) -> None:
         self.poller, self.bare_poller, self.bytecode_cache = poller, poller, bytecode_cache
+        self.tuning = tuning or []
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.inbox = Inbox()
         self._tmp = tempfile.TemporaryDirectory(prefix="bench-")
@@ -304,11 +312,14 @@ class Stack:
 
     def start_worker(self) -> None:
         cmd = [sys.executable, "-m", "bench.service_worker", self.poller]
-        self.spawn("worker", cmd + ([] if self.bytecode_cache else ["--no-bytecode-cache"]))
+        cmd += [] if self.bytecode_cache else ["--no-bytecode-cache"]
+        self.spawn("worker", cmd + self.tuning)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Stack:
-        return cls(poller=args.poller, bytecode_cache=args.bytecode_cache)
+        tuning = [f"--max-activities={args.max_activities}"] if args.max_activities else []
+        tuning += [f"--cache-size={args.cache_size}"] if args.cache_size else []
+        return cls(poller=args.poller, bytecode_cache=args.bytecode_cache, tuning=tuning)
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         proc = self.procs.pop(name, None)
