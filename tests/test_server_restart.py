@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import time
 import uuid
@@ -288,19 +287,11 @@ async def test_timers_due_during_a_restart_fire_once_and_cases_go_on(rig: Rig) -
     )
 
 
-# Found by this module, not fixed here (product code): ~1 case in 15 whose deadline
-# came due while the server was down. The timer fires as soon as the server is back,
-# but the workflow task that receives it carries the time of the task before the
-# outage (`workflow.now()` is stale), so `fire_due` finds nothing due and the case
-# waits again for (deadline - that stale time): as long as the original timer. A 1 h
-# breach due during a restart would fire about an hour late. Run with
-# AMGER_REPRO_RESTART_TIMERS=1 to reproduce; in the suite once the lead decides (fix,
-# or xfail with this reason).
-@pytest.mark.skipif(
-    not os.environ.get("AMGER_REPRO_RESTART_TIMERS"),
-    reason="reproduces a known bug (stale workflow time after a server restart); "
-    "set AMGER_REPRO_RESTART_TIMERS=1",
-)
+# Found by this module (~1 case in 15 before the fix): a deadline came due while the
+# server was down, its timer fired once the server was back, but the workflow task that
+# delivered it carried the time of the last task before the outage, so nothing was due
+# yet and the case armed a second timer as long as the first (a 1 h breach would have
+# fired an hour late). `DeadlineTimer.now()` takes a fired timer's instant as due.
 async def test_late_timers_fire_when_the_server_is_back(rig: Rig) -> None:
     down_from = datetime.now(UTC) + timedelta(seconds=14)
     dues = [down_from + DOWN_FOR * (0.2 + 0.07 * k) for k in range(10)]

@@ -16,21 +16,15 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import consent, metrics
+    from workflows import metrics
     from workflows import transitions as tr
     from workflows.answers import AnswerBook
+    from workflows.changes import change_of
     from workflows.deadlines import fire_due, pending
     from workflows.effects import SYSTEM, Effects, confirmations
     from workflows.lanes import Lanes
     from workflows.legacy_v1 import LegacyV1
-    from workflows.messages import (
-        ActionResult,
-        CaseInput,
-        Change,
-        EventRecord,
-        TeamNotification,
-        customer_mail,
-    )
+    from workflows.messages import ActionResult, CaseInput
     from workflows.models import (
         ActionInput,
         Cancel,
@@ -48,8 +42,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.refusals import (
         ACTION_NOT_ALLOWED,
-        CONSENT_NOT_PROVEN,
         CONTINUING_AS_NEW,
+        check_consent,
+        check_decision,
         refused,
     )
     from workflows.rules import Action, allowed_actions, possible_methods, refusal
@@ -111,8 +106,9 @@ class CaseWorkflow:
             self._apply(tr.register(self.state_now))
             self.registered = True
         while not self.state_now.stage.is_terminal:
-            metrics.deadlines_due(self.state_now, workflow.now())
-            self._apply(fire_due(self.state_now, workflow.now()))
+            now = self._timer.now()
+            metrics.deadlines_due(self.state_now, now)
+            self._apply(fire_due(self.state_now, now), now)
             if self.state_now.stage.is_terminal:
                 break
             if workflow.info().is_continue_as_new_suggested():
@@ -152,35 +148,19 @@ class CaseWorkflow:
 
     # --- Effects ---
 
-    def _apply(self, fx: Effects) -> None:
-        """Take the change into the state now; its effects follow through the lanes."""
+    def _apply(self, fx: Effects, at: datetime | None = None) -> None:
+        """Take the change into the state now (or at the deadline `at` that fired); its
+        effects follow through the lanes."""
         if not fx:
             return
-        now, state = workflow.now(), self.state_now
+        now, state = at or workflow.now(), self.state_now
         # Confirmation mails are new commands (and new uuid4 draws): behind a marker, so a
         # history recorded without them replays as it ran. Asked only when there is one
         # to send, so a case that never needs one carries no marker.
         confirm = confirmations(fx)
         if confirm and workflow.patched(DECISION_MAILS):
             fx.customer.extend(confirm)
-        state.revision += 1
-        change = Change(
-            revision=state.revision,
-            at=now,
-            events=[EventRecord(type=e.type, actor=e.actor, data=e.data) for e in fx.events],
-            notices=[
-                TeamNotification(
-                    notification_id=str(workflow.uuid4()),
-                    case_id=state.case_id,
-                    audience=n.audience,
-                    kind=n.kind,
-                    message=n.message,
-                    queued_at=now,
-                )
-                for n in fx.notices
-            ],
-        )
-        mails = [customer_mail(k, state, str(workflow.uuid4()), now) for k in fx.customer]
+        change, mails = change_of(fx, state, now, lambda: str(workflow.uuid4()))
         self._lanes.queue(change, mails)
         metrics.changed(state, fx)
         self._index.upsert(state)
@@ -285,37 +265,15 @@ class CaseWorkflow:
         return await self._act(Action.DECIDE_REMOTE_ACCESS, cmd, lambda now: self._decide(cmd, now))
 
     def _decide(self, cmd: DecideRemoteAccess, now: datetime) -> Effects:
-        self._check_decision(cmd)
+        check_decision(self.state_now, cmd)
         return tr.decide_remote(self.state_now, cmd, now)
-
-    def _check_decision(self, cmd: DecideRemoteAccess) -> None:
-        auth = self.state_now.authorization
-        expected = "granted" if cmd.decision == "revoked" else "pending"
-        if auth is None or auth.request_id != cmd.authorization_id or auth.status != expected:
-            status = auth.status.value if auth else "none"
-            raise refused(
-                f"this authorization request cannot be {cmd.decision} now (its status is {status})",
-                self.state_now,
-                [],
-                ACTION_NOT_ALLOWED,
-            )
 
     @decide_remote_access.validator
     def _validate_decide_remote_access(self, cmd: DecideRemoteAccess) -> None:
         if self._validate(Action.DECIDE_REMOTE_ACCESS, cmd):
             return
-        state = self.state_now
-        proven = cmd.actor == f"cliente:{state.customer.id}" and consent.verify(
-            state.case_id, cmd.authorization_id, cmd.decision, cmd.text_shown, cmd.proof or ""
-        )
-        if not proven:
-            raise refused(
-                "only the customer's own page can decide on remote access",
-                state,
-                [],
-                CONSENT_NOT_PROVEN,
-            )
-        self._check_decision(cmd)
+        check_consent(self.state_now, cmd)
+        check_decision(self.state_now, cmd)
 
     @workflow.update
     async def start_remote_session(self, cmd: StartRemoteSession) -> ActionResult:

@@ -13,6 +13,9 @@ from datetime import datetime
 
 from temporalio import workflow
 
+# Cases past this marker never take a fired timer's deadline as not yet due (`now`).
+FIRED_TIMER_IS_DUE = "fired-timer-is-due"
+
 
 class DeadlineTimer:
     """The case's single durable timer, kept while its instant stays the same.
@@ -27,14 +30,28 @@ class DeadlineTimer:
         self._task: asyncio.Task[None] | None = None
         self.fired = False
 
+    def now(self) -> datetime:
+        """`workflow.now()`, but never before the instant of the timer that has fired.
+
+        Temporal fires a timer at or after its instant, yet after a restart of the server
+        the task that delivers it was seen to carry the time of the last task before the
+        restart. Taken as is, that time finds nothing due and arms a new timer as long
+        as the first one: a breach due during the restart would fire an hour late.
+        """
+        now = self._at if self.fired else None
+        if now is not None and workflow.now() < now and workflow.patched(FIRED_TIMER_IS_DUE):
+            return now
+        return workflow.now()
+
     def arm(self, at: datetime | None, label: str) -> None:
         """Wait for `at` (None: for nothing); a no-op while `at` is what is awaited."""
         if at == self._at and not self.fired:
             return
+        now = self.now()
         self.cancel()
         self._at, self.fired = at, False
         if at is not None:
-            self._task = asyncio.create_task(self._sleep(at, label))
+            self._task = asyncio.create_task(self._sleep(at, label, now))
 
     def cancel(self) -> None:
         """Stop the running timer: when the instant moves, and when the case ends, so a completed
@@ -44,8 +61,8 @@ class DeadlineTimer:
             self._task.cancel()
         self._task = None
 
-    async def _sleep(self, at: datetime, label: str) -> None:
-        left = (at - workflow.now()).total_seconds()
+    async def _sleep(self, at: datetime, label: str, now: datetime) -> None:
+        left = (at - now).total_seconds()
         if left > 0:
             await workflow.sleep(left, summary=label)
         self.fired = True
