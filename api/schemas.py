@@ -97,6 +97,13 @@ class InUtc(BaseModel):
 
 
 class Body(BaseModel):
+    """What every action's body may carry besides its own fields.
+
+    The actor is always the key's owner: `agent` may only repeat the caller's name (any other
+    is 403). A `request_id` makes a retry safe: sent again with the same body, the action is
+    answered with the case but not applied twice; with another body it is 409.
+    """
+
     model_config = ConfigDict(extra="forbid", json_schema_extra=text_rules)
     # The acting agent is the authenticated principal; when a client also names one,
     # it must be the same (checked by the router).
@@ -160,11 +167,19 @@ class ContactIn(Body):
 
 
 class ResolveIn(Body):
+    """How the case was solved: `summary` is the solution the customer reads in the mail.
+
+    Only methods that took place are accepted (else 409): `phone` needs a call that reached
+    the customer, `remote` a remote session that ended.
+    """
+
     methods: list[ResolutionMethod] = Field(min_length=1)
     summary: Reason
 
 
 class ReasonIn(Body):
+    """Reopening and cancelling need a reason, which stays in the case's history."""
+
     reason: Reason
 
 
@@ -173,26 +188,55 @@ class CloseIn(Body):
 
 
 class SeverityIn(Body):
+    """A reclassification: the response deadline is recomputed from the registration instant.
+
+    So a new severity cannot restart the clock; a response or a breach already recorded stays.
+    """
+
     severity: Severity
     reason: Reason
 
 
 class PlanIn(Body):
+    """A plan correction, by a supervisor only; the deadline is recomputed as for severity.
+
+    The commitment counts from the registration instant under the policy version the case was
+    opened with; a response or a breach already recorded stays.
+    """
+
     plan: Plan
     reason: Reason
 
 
 class RemoteRequestIn(Body):
+    """Asks the customer's consent: `reason` and `access` are what their mail and page show.
+
+    Only the customer can answer, from the mailed link; the case waits in autorizacion_remota
+    until they do or the request expires. A newer request supersedes an earlier one.
+    """
+
     reason: Reason
     access: RemoteAccessKind
 
 
 class SessionEndIn(Body):
+    """The agent's report on the session; whatever the outcome, the session took place.
+
+    So any ended session makes `remote` a method the case can be resolved by.
+    """
+
     outcome: Literal["completed", "incomplete", "failed"]
     summary: Reason
 
 
 class SlaOut(BaseModel):
+    """The first-response commitment and where it stands.
+
+    `policy_version` is the policy the case was opened under: a later policy never moves its
+    deadline. `attention_from` is when the clock starts: registration for 24/7 cells, the next
+    business instant for business-hours ones.
+    """
+
     state: SlaState
     policy_version: str
     availability: Availability
@@ -207,6 +251,13 @@ class SlaOut(BaseModel):
 
 
 class CaseOut(InUtc):
+    """The whole case, as the caller's role may see it.
+
+    `allowed_actions` lists what the caller may send now: anything else is 409 (the stage
+    refuses it) or 403 (the role may not). A contact center reads the customer's consent
+    records without their IP address and browser.
+    """
+
     case_id: str
     stage: Stage
     plan: Plan
@@ -239,6 +290,11 @@ class CaseOut(InUtc):
 
 
 class EvaluateOut(BaseModel):
+    """What the active policy commits to for a case registered at `registered_at`.
+
+    The same computation an intake makes, without opening a case.
+    """
+
     policy_version: str
     plan: Plan
     severity: Severity
@@ -260,6 +316,8 @@ class IntakeAccepted(BaseModel):
 
 
 class FieldError(BaseModel):
+    """One input to fix: a 422's invalid field, or a 400's unreadable body."""
+
     field: str = Field(description="where, as `body.customer.email` or `query.to`")
     message: str = Field(description="what is wrong with it")
 
@@ -281,6 +339,11 @@ class ErrorOut(BaseModel):
 
 
 class SlaFigures(BaseModel):
+    """First-response figures of a set of cases.
+
+    Every case opened is in exactly one of `met`, `breached`, `pending` and `not_committed`.
+    """
+
     opened: int = Field(description="cases registered in the period")
     committed: int = Field(description="cases with a first-response commitment")
     met: int
@@ -297,6 +360,8 @@ class SlaFigures(BaseModel):
 
 
 class SlaReportCell(SlaFigures):
+    """One plan × severity cell of one policy version, with the target that version set."""
+
     policy_version: str = Field(description="the version the cases were opened under")
     plan: Plan
     severity: Severity
@@ -305,6 +370,12 @@ class SlaReportCell(SlaFigures):
 
 
 class SlaReportOut(BaseModel):
+    """First-response compliance of the cases registered in [`from`, `to`).
+
+    Cells are kept apart by the policy version each case was opened under, so a new policy
+    never re-grades cases it did not govern.
+    """
+
     # `from` is a Python keyword: the field is `from_`, named `from` in JSON.
     model_config = ConfigDict(populate_by_name=True)
     from_: UtcDatetime = Field(alias="from")
@@ -317,6 +388,8 @@ class SlaReportOut(BaseModel):
 
 
 class CommitmentOut(BaseModel):
+    """A first-response commitment before or after a reclassification changed it."""
+
     policy_version: str
     availability: Availability
     target: str | None
@@ -336,11 +409,15 @@ class HistorySide(BaseModel):
 
 
 class HistoryChange(BaseModel):
+    """Stage, plan or severity before and after; a reclassification adds both commitments."""
+
     before: HistorySide
     after: HistorySide
 
 
 class HistoryEntry(BaseModel):
+    """One step of the audit trail; `data` keeps what `summary` leaves out."""
+
     seq: int = Field(description="the entry's place in the case's log")
     revision: int = Field(description="the case revision the change produced")
     at: UtcDatetime
@@ -353,6 +430,8 @@ class HistoryEntry(BaseModel):
 
 
 class HistoryOut(BaseModel):
+    """A case's audit trail, with the Temporal UI link to the workflow's own history."""
+
     case_id: str
     temporal_ui_url: str
     entries: list[HistoryEntry]
@@ -371,6 +450,8 @@ class NotificationOut(StoredNotification, InUtc):
 
 
 class HealthOut(BaseModel):
+    """The process answers; PostgreSQL and Temporal are /readyz's business."""
+
     status: Literal["ok"]
 
 

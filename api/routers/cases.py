@@ -101,6 +101,15 @@ async def create_case(
         str | None, Header(max_length=200, pattern=r"^[\x21-\x7e]+$")
     ] = None,
 ) -> CaseOut | JSONResponse:
+    """Opens the case as a durable workflow, for the contact center (or a supervisor).
+
+    201 once the workflow has registered it. When no worker takes it within
+    UPDATE_TIMEOUT_SECONDS the case exists all the same: 202 with its `Location`, and it is
+    registered as soon as a worker is back, so do not send it again. An `Idempotency-Key`
+    makes a lost answer safe to retry: the same key with the same body answers the case it
+    opened, whatever became of it since; with another body it is 409. A key is the sending
+    API key's own and is remembered for IDEMPOTENCY_KEY_TTL_HOURS.
+    """
     case_id, seen = await case_id_for(store, settings, principal, idempotency_key, body)
     if seen and (earlier := await current_case(services, case_id)) is not None:
         # A retry: the case it opened, whatever became of it since, as the caller may see it.
@@ -194,6 +203,11 @@ async def case_events(
 async def case_notifications(
     case_id: CaseId, _: TeamReader, store: StoreDep, services: ServicesDep
 ) -> list[StoredNotification]:
+    """What the team was told about the case, oldest first, from PostgreSQL.
+
+    Queueing, the customer's answers on remote access, reopenings, SLA warnings and breaches,
+    mails that could not be delivered. Like the event log, not for a contact center (403).
+    """
     if await current_case(services, case_id) is None:
         raise CaseNotFound(case_id)
     return await store.notifications(case_id=case_id)
@@ -213,6 +227,15 @@ class CaseActions:
         body: Body,
         principal: ApiPrincipal,
     ) -> CaseOut:
+        """Turn an action's body into its workflow command and send it as the caller's update.
+
+        Who acts comes from the key, never from the body (`agent` may only repeat it, else
+        403); commands the customer reads about also carry the key's display name. The
+        body's `request_id` goes into the update's id, so a retry is answered rather than
+        applied twice: by Temporal within a run, by the workflow across continue-as-new.
+        `api.workflow_gateway` retries while the case continues as new and turns refusals
+        into 409 or 403, and a worker that does not answer in time into 503.
+        """
         # The actor is who authenticated; a body that names someone else is refused.
         if body.agent is not None and body.agent != principal.name:
             raise Forbidden(
@@ -231,6 +254,13 @@ Actions = Annotated[CaseActions, Depends()]
 
 @router.post("/{case_id}/contacts", response_model=CaseOut, responses=_ACTION)
 async def log_contact(case_id: CaseId, body: ContactIn, who: Agent, act: Actions) -> CaseOut:
+    """An attempt to reach the customer by phone or email; agents and supervisors.
+
+    The first attempt takes the case out of registro. The first one that reaches the
+    customer (a call answered, an email sent) is the first response the SLA measures. A call
+    that reaches them moves a case in contacto or acceso_remoto to resolucion_telefonica,
+    unless a remote session is running.
+    """
     return await act.send(case_id, CaseWorkflow.log_contact, LogContact, body, who)
 
 
@@ -238,6 +268,12 @@ async def log_contact(case_id: CaseId, body: ContactIn, who: Agent, act: Actions
 async def request_remote_access(
     case_id: CaseId, body: RemoteRequestIn, who: Agent, act: Actions
 ) -> CaseOut:
+    """Asks the customer to allow remote access; they answer from the link we mail them.
+
+    No API key can answer for the customer: only their link records consent. The case waits
+    in autorizacion_remota until they decide or the request expires after
+    REMOTE_AUTHORIZATION_TTL_HOURS; a newer request supersedes a pending or granted one.
+    """
     return await act.send(
         case_id, CaseWorkflow.request_remote_access, RequestRemoteAccess, body, who
     )
@@ -247,6 +283,12 @@ async def request_remote_access(
 async def start_remote_session(
     case_id: CaseId, who: Agent, act: Actions, body: CloseIn | None = None
 ) -> CaseOut:
+    """Connect to the customer's machine under the access they granted; the body is optional.
+
+    409 unless the case is in acceso_remoto with an authorization that has neither expired
+    nor been revoked. The customer is mailed a link to the session, from which they may
+    revoke access at any moment.
+    """
     return await act.send(
         case_id, CaseWorkflow.start_remote_session, StartRemoteSession, body or CloseIn(), who
     )
@@ -256,34 +298,68 @@ async def start_remote_session(
 async def end_remote_session(
     case_id: CaseId, body: SessionEndIn, who: Agent, act: Actions
 ) -> CaseOut:
+    """How the session went; the customer's authorization outlasts it.
+
+    Until `access_until` another session may start without asking the customer again, and
+    an ended session lets the case be resolved `remote`.
+    """
     return await act.send(case_id, CaseWorkflow.end_remote_session, EndRemoteSession, body, who)
 
 
 @router.post("/{case_id}/resolve", response_model=CaseOut, responses=_ACTION)
 async def resolve(case_id: CaseId, body: ResolveIn, who: Agent, act: Actions) -> CaseOut:
+    """The customer is mailed the solution, and the case waits in resuelto for the reopen window.
+
+    Until REOPEN_WINDOW_DAYS have passed it may be reopened or closed; after that it closes
+    itself. Remote access still open is withdrawn, so an earlier link can no longer grant it.
+    """
     return await act.send(case_id, CaseWorkflow.resolve, Resolve, body, who)
 
 
 @router.post("/{case_id}/close", response_model=CaseOut, responses=_ACTION)
 async def close(case_id: CaseId, who: Agent, act: Actions, body: CloseIn | None = None) -> CaseOut:
+    """Ends a resolved case now rather than when its reopen window runs out; no action after.
+
+    The body is optional. Closing is final: a problem that returns is a new case.
+    """
     return await act.send(case_id, CaseWorkflow.close, Close, body or CloseIn(), who)
 
 
 @router.post("/{case_id}/reopen", response_model=CaseOut, responses=_ACTION)
 async def reopen(case_id: CaseId, body: ReasonIn, who: Agent, act: Actions) -> CaseOut:
+    """Back to contacto, with the agents notified, when the customer's problem returns.
+
+    Only within the reopen window (409 after it: the case has closed itself). The SLA keeps
+    what it measured: a reopened case is not a new case.
+    """
     return await act.send(case_id, CaseWorkflow.reopen, Reopen, body, who)
 
 
 @router.post("/{case_id}/cancel", response_model=CaseOut, responses=_ACTION)
 async def cancel(case_id: CaseId, body: ReasonIn, who: Agent, act: Actions) -> CaseOut:
+    """Ends the case unresolved; remote access still open is withdrawn with it.
+
+    Allowed in every working stage except while a remote session runs: end that first.
+    """
     return await act.send(case_id, CaseWorkflow.cancel, Cancel, body, who)
 
 
 @router.post("/{case_id}/severity", response_model=CaseOut, responses=_ACTION)
 async def change_severity(case_id: CaseId, body: SeverityIn, who: Agent, act: Actions) -> CaseOut:
+    """Agents and supervisors regrade the case once its impact is better understood.
+
+    The response deadline is recomputed from the registration instant under the case's
+    policy version, so a new severity cannot restart the clock; a response or a breach
+    already recorded stays. The case's history shows both commitments.
+    """
     return await act.send(case_id, CaseWorkflow.change_severity, ChangeSeverity, body, who)
 
 
 @router.post("/{case_id}/plan", response_model=CaseOut, responses=_ACTION)
 async def change_plan(case_id: CaseId, body: PlanIn, who: Supervisor, act: Actions) -> CaseOut:
+    """Supervisors only (agents get 403): corrects the plan the case was registered with.
+
+    The response deadline is recomputed as for a severity change: from the registration
+    instant, under the case's policy version, keeping a response or a breach already recorded.
+    """
     return await act.send(case_id, CaseWorkflow.change_plan, ChangePlan, body, who)

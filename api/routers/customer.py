@@ -80,6 +80,12 @@ async def authorizationpage(
     policy: PolicyDep,
     now: NowDep,
 ) -> HTMLResponse:
+    """The page the customer opens from the mail that asks for remote access.
+
+    The token in the path is the only credential (no API key), so an unknown, mistyped or
+    used-up link gets the same 404 page and says nothing about which. What the page shows
+    is read from the case, so after a decision a reload shows what holds now.
+    """
     secret = _token(token)
     link = None if secret is None else await services.store.links.authorization(token=secret)
     opened = None if link is None else await open_authorization(services, link, now)
@@ -103,6 +109,13 @@ async def authorization_decision(
     now: NowDep,
     settings: SettingsDep,
 ) -> Response:
+    """The customer's answer from that page: `autorizar`, `rechazar` or `revocar`.
+
+    The only way consent reaches a case: no route with an API key can send it. The case
+    keeps who decided, from which address and browser, and the text they were shown; a
+    double click is answered once. Done, already done or refused, it is a 303 back to the
+    page, which shows the outcome only if the case bears it out.
+    """
     word = await _decision(request) or ""
     decision = DECISIONS.get(word)
     if decision is None:
@@ -126,6 +139,11 @@ async def sessionpage(
     policy: PolicyDep,
     now: NowDep,
 ) -> HTMLResponse:
+    """The page of a remote session, from the mail sent when it started.
+
+    While the customer's authorization lasts, here too they may revoke it. The code in the
+    path is the only credential, as on the authorization page.
+    """
     secret = _token(code)
     link = None if secret is None else await services.store.links.session(code=secret)
     opened = None if link is None else await open_session(services, link, now)
@@ -149,6 +167,11 @@ async def session_revoke(
     now: NowDep,
     settings: SettingsDep,
 ) -> Response:
+    """The customer withdraws remote access from the session page (`revocar` only).
+
+    A running session ends and no new one may start. Done, already done or refused, it is
+    a 303 back to the page.
+    """
     secret = _token(code)
     link = None if secret is None else await services.store.links.session(code=secret)
     if secret is None or link is None or await _decision(request) != "revocar":

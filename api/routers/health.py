@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 
 @router.get("/healthz", response_model=HealthOut)
 async def healthz() -> dict[str, str]:
+    """Liveness, without a key: the process answers, whatever PostgreSQL and Temporal do.
+
+    Restarting the API would not bring them back, so they are left to /readyz.
+    """
     return {"status": "ok"}
 
 
@@ -34,6 +38,12 @@ async def healthz() -> dict[str, str]:
     },
 )
 async def readyz(services: ServicesDep) -> JSONResponse:
+    """Readiness, without a key: 200 when PostgreSQL and Temporal answer, else 503.
+
+    Whether the read model keeps up and whether a worker polls are reported but never fail
+    it: every replica sees the same task queue, so failing would take the whole API away
+    while it can still open cases (202) and answer reads.
+    """
     checks: dict[str, str] = {}
     try:
         await asyncio.wait_for(services.store.ping(), timeout=3)

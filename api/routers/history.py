@@ -135,6 +135,10 @@ def _summary(e: StoredEvent, change: HistoryChange | None) -> str:
 
 
 def entry(e: StoredEvent) -> HistoryEntry:
+    """An event as people read it: Spanish label and sentence, before and after for a change.
+
+    Instants in `data` are moved to UTC like every other answer's, so clients can compare them.
+    """
     change = _change(e)
     return HistoryEntry(
         seq=e.seq,

@@ -18,6 +18,10 @@ router = APIRouter(prefix="/sla", tags=["sla"])
 
 @router.get("/matrix", response_model=SlaPolicy, responses=errors(*KEYED))
 async def matrix(policy: PolicyDep, _: Reader) -> SlaPolicy:
+    """The active SLA policy: targets by plan and severity, business hours and holidays.
+
+    It governs cases opened from now on; a case keeps the version it was opened under.
+    """
     return policy
 
 
@@ -29,6 +33,11 @@ async def evaluate_commitment(
     severity: Severity,
     registered_at: Annotated[Rfc3339, Query(description="RFC 3339, with its offset")],
 ) -> EvaluateOut:
+    """What a case of this plan and severity would be promised, without opening one.
+
+    The contact center can tell a customer when to expect an answer. `registered_at` needs
+    its offset (else 422): business hours are local to the policy's `timezone`.
+    """
     if registered_at.tzinfo is None:
         raise BadRequest(
             "registered_at needs a UTC offset (e.g. 2026-11-25T10:00:00+01:00)",
