@@ -45,6 +45,8 @@ MAX_REMEMBERED = 10_000
 
 @dataclass(frozen=True)
 class KeyCheck:
+    """A key lookup's outcome; revoked is told apart from unknown so the 401 says which."""
+
     principal: ApiPrincipal | None  # None: unknown or revoked
     revoked: bool = False
 
@@ -56,6 +58,12 @@ class _Answer:
 
 
 class KeyRing:
+    """Finds whom a presented key belongs to: settings' digests first, then `api_keys`.
+
+    One per app (`api.deps.Services`), so every request shares what the table answered; the
+    module docstring says how long an answer is trusted, and why.
+    """
+
     def __init__(
         self,
         configured: Mapping[str, ApiPrincipal],
@@ -71,6 +79,13 @@ class KeyRing:
         self._unreachable_until = float("-inf")
 
     async def find(self, presented: str) -> KeyCheck:
+        """Look `presented` up by its SHA-256; only digests are ever stored or compared.
+
+        Raises:
+            psycopg.OperationalError, PoolTimeout: PostgreSQL is unreachable and the key was
+                not seen within STALE_SECONDS, so it can be neither accepted nor refused
+                (503, not 401: the client's key may well be valid).
+        """
         wanted = keys.digest(presented)
         # Every configured digest is compared, in constant time, so the time taken
         # says nothing about which one (or how much of one) matched.
@@ -117,10 +132,12 @@ _READ_EVERY_CASE = frozenset({Role.AGENT, Role.SUPERVISOR, Role.OPS})
 
 
 def reads_every_case(principal: ApiPrincipal) -> bool:
+    """Agents, supervisors and ops work across cases; a contact center only its own."""
     return not _READ_EVERY_CASE.isdisjoint(principal.roles)
 
 
 def may_read(principal: ApiPrincipal, opened_by: str) -> bool:
+    """A contact center reads only the cases it opened; another answers 404, as if unknown."""
     return reads_every_case(principal) or opened_by == principal.name
 
 
@@ -135,6 +152,10 @@ _ACTION_ROLES: dict[Action, frozenset[Role]] = {a: _AGENTS for a in Action} | {
 
 
 def may_act(principal: ApiPrincipal, action: Action) -> bool:
+    """The routes' role rules as a question, so `allowed_actions` never offers a 403.
+
+    Nobody may send `decide_remote_access` with a key: only the customer's link decides.
+    """
     return not _ACTION_ROLES[action].isdisjoint(principal.roles)
 
 

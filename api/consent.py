@@ -37,6 +37,11 @@ class Visitor:
 
     @classmethod
     def of(cls, request: Request) -> Visitor:
+        """The request's address and browser, as evidence of where the decision came from.
+
+        The user agent is the visitor's own text and stays in the case for good: printable
+        characters only, at most 500.
+        """
         agent = request.headers.get("user-agent")
         printable = None if agent is None else "".join(c for c in agent if c.isprintable())
         return cls(

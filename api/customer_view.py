@@ -126,6 +126,11 @@ def _status(
 
 
 def authorization_view(state: CaseState, request_id: str, now: datetime) -> AccessView:
+    """What the authorization page says about the request behind the link, at `now`.
+
+    `now` settles pending against expired before the workflow's timer has recorded the
+    expiry; a request the case does not hold shows as no longer active.
+    """
     auth = next((a for a in state.authorizations if a.request_id == request_id), None)
     if auth is None:
         return AccessView(status="inactive", title=TITLES["inactive"])

@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
+    """What a route raises instead of building an answer: `install`'s handler answers it.
+
+    So one raise gives an API client JSON (`detail` plus `extra`, the fields of
+    `api.schemas.ErrorOut`) and a customer's page its Spanish page.
+    """
+
     status = 500
 
     def __init__(self, detail: str, **extra: Any) -> None:
@@ -33,6 +39,8 @@ class ApiError(Exception):
 
 
 class CaseNotFound(ApiError):
+    """404 for an unknown case, and for one the caller may not read: ids reveal nothing."""
+
     status = 404
 
     def __init__(self, case_id: str) -> None:
@@ -49,18 +57,30 @@ class ActionRefused(ApiError):
 
 
 class Forbidden(ApiError):
+    """403: the key's role may not, a body names another `agent`, or consent is unproven."""
+
     status = 403
 
 
 class Unauthenticated(ApiError):
+    """401, with `WWW-Authenticate: Bearer`: no key, an unknown one or a revoked one."""
+
     status = 401
 
 
 class Unavailable(ApiError):
+    """503: Temporal is unreachable, or no worker took the action in time.
+
+    In the second case the action may still be applied when a worker returns, so clients
+    retry with the same `request_id`: it is answered then, not applied twice.
+    """
+
     status = 503
 
 
 class BadRequest(ApiError):
+    """422 for a rule the models cannot check (an instant without its offset), as pydantic's."""
+
     status = 422
 
 
@@ -86,6 +106,13 @@ def _error(request: Request, status: int, body: dict[str, Any], **headers: str) 
 
 
 def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into an answer, never a stack trace.
+
+    JSON for API clients, the Spanish page under a customer's prefix. PostgreSQL or
+    Temporal out of reach is 503 with `Retry-After`, not 500: nothing was changed, and the
+    same request may succeed shortly.
+    """
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         """Routing's own 404 and 405 (an address under a customer's prefix that no route

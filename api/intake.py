@@ -53,6 +53,11 @@ def case_input(
     policy: SlaPolicy,
     settings: Settings,
 ) -> CaseInput:
+    """The workflow's input: the body, plus what the API decides and the client never does.
+
+    The case id, the registering key's name as `opened_by`, the instant, the active policy
+    (pinned on the case for its whole life) and the durations from settings.
+    """
     return CaseInput(
         case_id=case_id,
         customer=body.customer,

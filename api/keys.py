@@ -44,10 +44,12 @@ KEY_BYTES = 32
 
 
 def new_key() -> str:
+    """256 random bits, so a plain SHA-256 keeps it; the prefix lets secret scanners spot it."""
     return KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
 
 
 def digest(key: str) -> bytes:
+    """What `api_keys` stores and is searched by, so a leaked table holds no usable key."""
     return hashlib.sha256(key.encode()).digest()
 
 
@@ -102,6 +104,7 @@ async def revoke(conn: Connection, name: str) -> int:
 
 
 async def listed(conn: Connection) -> list[StoredKey]:
+    """Names, roles and dates of every key, revoked ones too; never a digest."""
     return [_stored(row) for row in await data_keys.list_keys(conn)]
 
 
@@ -221,6 +224,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m api.keys` (see the module docstring); `digest` needs no database."""
     args = _parser().parse_args(argv)
     if args.command == "digest":
         _digest()

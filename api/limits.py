@@ -86,6 +86,7 @@ class BodyLimit:
         self.form_prefixes = form_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 413 before the app sees a body over its cap; hand on everything else as is."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -35,6 +35,13 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app, built without connecting anywhere; its lifespan opens PostgreSQL and Temporal.
+
+    Args:
+        settings: the tests' own. None reads the environment when the app starts, not at
+            import, and lets the app configure the process's logging, as under uvicorn.
+    """
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         s = settings or Settings()

@@ -54,6 +54,7 @@ _HEADERS = {
 
 
 def page(request: Request, name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
+    """A customer's page, with the headers that keep its token out of caches and referrers."""
     context.setdefault("support", _support(request))
     response: HTMLResponse = _templates().TemplateResponse(
         request, name, context, status_code=code, headers=_HEADERS
@@ -67,6 +68,7 @@ def see(url: str) -> RedirectResponse:
 
 
 def gone(request: Request, code: int = 404) -> HTMLResponse:
+    """One page for every bad link or form: it never says what was wrong, only how to reach us."""
     return page(
         request,
         "notice.html",
@@ -79,6 +81,7 @@ def gone(request: Request, code: int = 404) -> HTMLResponse:
 
 
 def unavailable(request: Request) -> HTMLResponse:
+    """503 for a customer, sent back to the link: their decision may have reached the case."""
     return page(
         request,
         "notice.html",

@@ -23,6 +23,11 @@ if TYPE_CHECKING:  # core.settings imports this module for its API_KEYS field
 
 
 class Role(StrEnum):
+    """What a key may do; each route requires one of these (`api.deps`).
+
+    `tests/test_roles_matrix.py` holds every route, and every role, to one table.
+    """
+
     CONTACT_CENTER = "contact_center"  # opens cases on intake
     AGENT = "agent"  # works cases: contacts, remote access, resolution
     SUPERVISOR = "supervisor"  # reclassifies, cancels, and may do what an agent does
@@ -41,6 +46,11 @@ KEY_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def check_key_name(name: str) -> str:
+    """Refuse a name that could pass for the system's own actors or is unsafe to log.
+
+    Settings, `python -m api.keys` and `ApiPrincipal` all check with it, so they refuse the
+    same names; migration 004 makes the table refuse them too.
+    """
     if name == SYSTEM or name.startswith(CUSTOMER_ACTOR_PREFIX):
         raise ValueError(
             f"{name!r} is reserved for the system's own actors ({SYSTEM!r}, "
