@@ -79,7 +79,9 @@ def build_worker(
     # Cases kept in memory between their tasks. The SDK's 1,000 thrashes once more cases
     # than that are open: in a deadline burst every case's task then replays its whole
     # history first (1,000 breaches at one instant: the last fired 58 s late with 1,000,
-    # 25 s with 4,000; bench/burst.py). Each costs about 0.1 MiB of worker memory.
+    # 25 s with 4,000; bench/burst.py). Each costs about 0.3 MiB of worker memory
+    # (bench/scale.py: 435 MiB with 1,000 open cases, 754 MiB with 2,000), so the cache,
+    # not the number of open cases, bounds the worker at about 1.5 GiB.
     options.setdefault("max_cached_workflows", CACHED_CASES)
     # Request ids from the API's headers to the activities' log lines.
     options.setdefault("interceptors", [RequestIdWorker()])
