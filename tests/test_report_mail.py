@@ -172,7 +172,12 @@ async def test_the_mail_says_what_the_report_says(
     assert "Cumplimiento: 50,0 %" in text
     assert '<th scope="col" style="padding:6px;">Plan</th>' in html
     assert "Administración Premium" in html
-    assert "20 min 00 s" in html  # the met case's first response, to the second
+    # The met case's first response, to the second: 20 minutes of skipped time plus the
+    # real time the test took between the intake and the contact.
+    met = (await stack.http.get(f"/cases/{opened['met']}", headers=stack.auth("key-ops"))).json()
+    took = datetime.fromisoformat(met["sla"]["responded_at"]) - local(wednesday, 10)
+    assert timedelta(minutes=20) <= took < timedelta(minutes=21)
+    assert spell_seconds(took) in html
     assert filename == f"informe-sla-{wednesday:%Y-%m-%d}.csv"
     assert csv_text == await api_report(stack, wednesday, csv=True)
 
