@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
@@ -55,16 +59,29 @@ def bytecode_cache() -> Iterator[None]:
     """The sandbox executes the workflow modules again for every workflow run (a new
     case, a case back in a worker's cache). Under PYTHONDONTWRITEBYTECODE=1 Python then
     compiles `workflows/case.py` from source each time (5 to 25 ms of worker CPU on 2
-    cores); with a bytecode cache it only loads it (0.05 ms). The cache lives in a
-    private temporary folder for the process's life, outside the source tree."""
-    folder = tempfile.mkdtemp(prefix="amger-bytecode-")
+    cores); with a bytecode cache it only loads it (0.05 ms). The cache lives outside
+    the source tree, in a folder of this user's only (kept for the next start, so a
+    worker killed with SIGKILL leaves nothing new behind), else a fresh private one."""
+    folder, fresh = _private_folder(Path(tempfile.gettempdir()) / f"amger-bytecode-{os.getuid()}")
     before = sys.pycache_prefix, sys.dont_write_bytecode
-    sys.pycache_prefix, sys.dont_write_bytecode = folder, False
+    sys.pycache_prefix, sys.dont_write_bytecode = str(folder), False
     try:
         yield
     finally:
         sys.pycache_prefix, sys.dont_write_bytecode = before
-        shutil.rmtree(folder, ignore_errors=True)
+        if fresh:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _private_folder(wanted: Path) -> tuple[Path, bool]:
+    """`wanted` when it is (or can be made) a real folder only this user may write;
+    otherwise a new temporary one, to delete afterwards (True)."""
+    with contextlib.suppress(FileExistsError):
+        wanted.mkdir(mode=0o700)
+    st = wanted.lstat()
+    if stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077:
+        return wanted, False
+    return Path(tempfile.mkdtemp(prefix="amger-bytecode-")), True
 
 
 CACHED_CASES = 4000
