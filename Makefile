@@ -12,7 +12,7 @@ UV         := $(UV_HOME)/bin/uv
 # uv works on the Makefile's .venv with the python3 above, and never downloads a Python.
 UV_ENV     := UV_PROJECT_ENVIRONMENT=$(abspath $(VENV)) UV_PYTHON_DOWNLOADS=never
 
-.PHONY: install lock run test lint bench clean-data mutation
+.PHONY: install lock run test lint bench bench-quick clean-data mutation
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
@@ -59,9 +59,19 @@ mutation: install
 	    close("sort"); exit bad }' \
 	  mutants/results.txt; status=$$?; [ -n "$(KEEP_MUTANTS)" ] || rm -rf mutants; exit $$status
 
+# Side-by-side benchmarks against bare Temporal (tens of minutes; not part of `test`).
 bench: install
+	$(PY) -m bench.compare
+	$(PY) -m bench.profile_intake
+	$(PY) -m bench.burst --deadlines 2000 --recovery 500
+	$(PY) -m bench.scale --sizes 10000,20000
 	$(PY) -m bench.sla_timers
-	$(PY) -m bench.intake
+
+# The same at sizes that fit a few minutes.
+bench-quick: install
+	$(PY) -m bench.compare --seconds 10
+	$(PY) -m bench.burst --deadlines 500 --recovery 200
+	$(PY) -m bench.scale --sizes 1000,2000 --no-bare
 
 clean-data:
 	rm -rf data

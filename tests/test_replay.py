@@ -28,7 +28,7 @@ def _load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(started.get("workflowId", path.stem), raw)
 
 
-@pytest.mark.parametrize("version", ["v1", "v2", "v3"])
+@pytest.mark.parametrize("version", ["v1", "v2", "v3", "v4", "v5"])
 def test_every_recorded_path_is_here(version: str) -> None:
     names = {p.stem for p in HISTORIES}
     for path in (
