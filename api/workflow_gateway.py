@@ -46,6 +46,10 @@ CaseUpdate = UpdateMethodMultiParam[[CaseWorkflow, Any], ActionResult]
 def case_out(
     state: CaseState, settings: Settings, source: Literal["workflow", "postgresql"] = "workflow"
 ) -> CaseOut:
+    """The case as the API answers it, from the workflow's state or PostgreSQL's copy of it.
+
+    `source` tells the client which: the read model may lag the case by a few seconds.
+    """
     c, sla = state.sla.commitment, state.sla
     data = state.model_dump(exclude={"sla", "timings", "severity_assignment"})
     return CaseOut(

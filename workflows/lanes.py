@@ -59,6 +59,8 @@ OnRejected = Callable[[list[str], str], None]
 
 
 def failure_reason(err: ActivityError) -> str:
+    """The innermost cause of an activity's failure, cut to 500 characters, as recorded
+    on the case: a failure is kept in the case's history, which must stay small."""
     cause = err.cause
     while isinstance(cause, ActivityError) and cause.cause is not None:
         cause = cause.cause
@@ -82,6 +84,13 @@ def _mark_projection(behind: bool) -> None:
 
 
 class Lanes:
+    """The case's three ordered delivery lanes: projection to PostgreSQL, team notices and
+    customer mails, each an asyncio task of the workflow working behind the clock.
+
+    A change is queued at once and delivered in order per lane; what is not delivered
+    yet (`pending`) travels with continue-as-new, so nothing is lost when a run ends.
+    """
+
     def __init__(
         self,
         case_id: str,
@@ -98,16 +107,19 @@ class Lanes:
         self._tasks: list[asyncio.Task[None]] = []
 
     def queue(self, change: Change, mails: list[CustomerMail]) -> None:
+        """Hand a change's projection, notices and mails to their lanes; never waits."""
         self.pending.projection.append(change)
         self.pending.team.extend(change.notices)
         self.pending.customer.extend(mails)
 
     @property
     def idle(self) -> bool:
+        """Nothing left to deliver: the case may complete (or continue as new) now."""
         p = self.pending
         return not (p.projection or p.team or p.customer)
 
     def start(self) -> None:
+        """Start the lanes; from the workflow's run, never from `__init__` (no tasks yet)."""
         self._tasks = [
             asyncio.create_task(self._lane(self.pending.projection, self._project_next)),
             asyncio.create_task(self._lane(self.pending.team, self._send_team)),
@@ -115,6 +127,7 @@ class Lanes:
         ]
 
     def stop(self) -> None:
+        """Cancel the lanes once they are idle and the case has ended."""
         for task in self._tasks:
             task.cancel()
 

@@ -40,4 +40,5 @@ def priority_key(severity: Severity, plan: Plan) -> int:
 
 
 def case_priority(severity: Severity, plan: Plan) -> Priority:
+    """The priority a case starts with; set once, so a later reclassification keeps it."""
     return Priority(priority_key=priority_key(severity, plan))
