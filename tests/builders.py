@@ -310,19 +310,6 @@ async def workflow_case(
         yield WorkflowCase(env, handle, rec, now)
 
 
-@asynccontextmanager
-async def opened(
-    env: WorkflowEnvironment,
-    task_queue: str,
-    plan: Plan = Plan.PREMIUM,
-    severity: Severity = Severity.A,
-    rec: Recorder | None = None,
-) -> AsyncIterator[tuple[Recorder, WorkflowHandle[CaseWorkflow, ActionResult], datetime]]:
-    """`workflow_case` as a tuple (recorder, handle, now), for tests written before it."""
-    async with workflow_case(env, task_queue, plan, severity, rec=rec) as case:
-        yield case.rec, case.handle, case.registered_at
-
-
 async def terminate_started() -> None:
     """A case left open with its worker gone still has timers; on the time-skipping
     server their tasks, which no worker will take, would stop time from skipping."""
