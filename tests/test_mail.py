@@ -1,16 +1,14 @@
-"""Mail rendering, SMTP delivery against a real aiosmtpd server, and the dev mail catcher."""
+"""Mail rendering and SMTP delivery against a real aiosmtpd server (the dev mail catcher
+has tests/test_mailcatcher.py)."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
-import httpx
 import jinja2
 import pytest
 from aiosmtpd.controller import Controller
@@ -26,7 +24,6 @@ from core.mail import (
 )
 from core.settings import Settings
 from tests.stack import free_port
-from worker.mailcatcher import MailCatcher, linkify
 from workflows.domain import Availability, Plan, Severity, SlaState, Stage
 from workflows.effects import CustomerMessage
 from workflows.messages import MailCase, customer_mail
@@ -379,43 +376,3 @@ def test_authorization_text() -> None:
     assert [format_hours(h) for h in (0.5, 1.5, 24)] == ["30 minutos", "1,5 horas", "24 horas"]
     with pytest.raises(ValueError, match="unknown remote access"):
         authorization_text("Ana", "Marta", "admin", "CASE-2", "x", 1)
-
-
-# --- Mail catcher ---
-
-
-def test_linkify_escapes_text_and_links() -> None:
-    out = linkify('Pulse <aquí>: https://x.test/a?b=1&c="2". Fin & gracias')
-    assert out == (
-        'Pulse &lt;aquí&gt;: <a href="https://x.test/a?b=1&amp;c=">https://x.test/a?b=1&amp;c=</a>'
-        "&quot;2&quot;. Fin &amp; gracias"
-    )
-
-
-async def test_mail_catcher_saves_and_lists_messages(tmp_path: Path) -> None:
-    folder = tmp_path / "mail"
-    async with MailCatcher(folder, smtp_port=0, http_port=0) as catcher:
-        subject, text, html = auth_mail()
-        settings = Settings(smtp_host="127.0.0.1", smtp_port=catcher.smtp_port)
-        await Mailer(settings).send(
-            OutgoingMail("authorization-req-2", "lucia@example.com", subject, text, html)
-        )
-        [eml] = list(folder.glob("*.eml"))
-        assert parse(eml.read_bytes())["Message-ID"] == "<authorization-req-2@amger.pro>"
-
-        base = f"http://127.0.0.1:{catcher.http_port}"
-        async with httpx.AsyncClient(base_url=base) as client:
-            listing = await client.get("/")
-            assert listing.status_code == 200
-            assert subject in listing.text
-            assert "lucia@example.com" in listing.text
-            shown = await client.get(f"/message/{eml.name}")
-            assert shown.status_code == 200
-            assert f'<a href="{LINK.replace("&", "&amp;")}">' in shown.text
-            assert (await client.get(f"/message/{eml.name}/html")).text.replace(
-                "\r\n", "\n"
-            ) == html
-            assert (await client.get("/message/..%2Fsecret.eml")).status_code == 404
-            assert (await client.get("/message/nothing.eml")).status_code == 404
-    with pytest.raises(ConnectionRefusedError):  # stopped: nothing listens any more
-        socket.create_connection(("127.0.0.1", catcher.smtp_port), timeout=1).close()

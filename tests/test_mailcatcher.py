@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.stack import free_port
-from worker.mailcatcher import MailCatcher, mail_app
+from worker.mailcatcher import MailCatcher, linkify, mail_app
 
 LINK = "https://soporte.amger.pro/autorizacion/AbC-123_xyz?origen=correo&paso=1"
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
@@ -141,6 +141,14 @@ async def test_only_reads(tmp_path: Path) -> None:
     assert response.status_code == 405
     assert "GET" in response.headers["allow"]
     assert_hardened(response)
+
+
+def test_linkify_escapes_text_and_links() -> None:
+    out = linkify('Pulse <aquí>: https://x.test/a?b=1&c="2". Fin & gracias')
+    assert out == (
+        'Pulse &lt;aquí&gt;: <a href="https://x.test/a?b=1&amp;c=">https://x.test/a?b=1&amp;c=</a>'
+        "&quot;2&quot;. Fin &amp; gracias"
+    )
 
 
 def send(port: int, msg: EmailMessage) -> None:
