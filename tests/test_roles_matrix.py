@@ -16,17 +16,16 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import fastapi.routing
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
 from api import keys
 from api.principals import ApiPrincipal, Role
+from tests.builders import customer_body, intake_body
 from tests.customer import decide, requested
-from tests.stack import KEY_OF_ROLE, ApiStack, api_stack
+from tests.stack import KEY_OF_ROLE, ApiStack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -83,13 +82,13 @@ def _table() -> dict[tuple[str, str], dict[str, int]]:
     return table
 
 
-INTAKE: dict[str, Any] = {
-    "customer": {"id": "C-matrix", "name": "Matriz", "email": "matriz@example.com"},
-    "plan": "estandar",
-    "severity": "C",
-    "severity_reason": "consulta",
-    "summary": "Prueba de permisos",
-}
+INTAKE = intake_body(
+    customer=customer_body(id="C-matrix", name="Matriz", email="matriz@example.com"),
+    plan="estandar",
+    severity="C",
+    severity_reason="consulta",
+    summary="Prueba de permisos",
+)
 # Valid bodies, so that what decides each answer is the caller, not the body.
 BODIES: dict[str, dict[str, Any]] = {
     "/cases": INTAKE,
@@ -127,12 +126,6 @@ def app_endpoints(app: Any) -> set[tuple[str, str]]:
             found.add(("GET", route.path + "/{path}"))
         found |= {(m, route.path) for m in methods or () if m != "HEAD"}
     return found
-
-
-@pytest.fixture(scope="module")
-async def stack(local_env: WorkflowEnvironment, migrated_db: str) -> AsyncIterator[ApiStack]:
-    async with api_stack(local_env, migrated_db) as s:
-        yield s
 
 
 async def _revoked_key(stack: ApiStack) -> str:
