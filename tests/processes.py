@@ -8,14 +8,12 @@ keys (`tests.stack.KEYS`) are passed as digests in `API_KEYS`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import TypeVar
 import httpx
 
 from tests.builders import CONSENT_SECRET
+from tests.eventually import eventually
 from tests.stack import KEYS, free_port
 from worker.dev import temporal_command
 
@@ -41,17 +40,16 @@ async def poll(
     every: float = 0.2,
     logs: Callable[[], str] | None = None,
 ) -> T:
-    """`check()` until it returns something other than None (or False); fails after
+    """`eventually()` for checks that answer None (or False) for "not yet": fails after
     `within` seconds naming `what` (and the children's last log lines, if given)."""
-    deadline = time.monotonic() + within
-    while True:
+
+    async def probe() -> T:
         found = await check()
-        if found is not None and found is not False:
-            return found
-        if time.monotonic() > deadline:
-            detail = f"\n{logs()}" if logs is not None else ""
-            raise AssertionError(f"not within {within:.0f} s: {what}{detail}")
-        await asyncio.sleep(every)
+        assert found is not None, what
+        assert found is not False, what
+        return found
+
+    return await eventually(probe, within=within, every=every, context=logs)
 
 
 @dataclass

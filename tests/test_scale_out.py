@@ -32,6 +32,7 @@ from psycopg import AsyncConnection
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from tests.builders import customer_body, intake_body
 from tests.processes import Child, Processes, app_env, free_port, poll, processes, ready_api
 from tests.stack import Inbox
 from workflows.case import CaseWorkflow
@@ -112,13 +113,12 @@ class Cluster:
             await asyncio.sleep(0.5)
 
     async def intake(self, i: int) -> str:
-        body = {
-            "customer": {"id": f"C-{i}", "name": "Lucía Pérez", "email": self.email(i)},
-            "plan": "premium",
-            "severity": "B",
-            "severity_reason": "un usuario sin correo",
-            "summary": f"Caso de carga {i}",
-        }
+        body = intake_body(
+            customer=customer_body(id=f"C-{i}", email=self.email(i)),
+            severity="B",
+            severity_reason="un usuario sin correo",
+            summary=f"Caso de carga {i}",
+        )
         headers = CONTACT_CENTER | {"Idempotency-Key": f"scale-{self.run}-{i}"}
         r = await self.send(i, f"intake {i}", "POST", "/cases", json=body, headers=headers)
         assert r.status_code in (201, 202), r.text
