@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,20 @@ from worker.dev import temporal_command
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+
+# What a case records in PostgreSQL from intake to closure on the phone path: intake,
+# one call that reaches the customer, resolve, close (deadlines come on top).
+PHONE_LIFECYCLE = Counter(
+    {
+        "case_registered": 1,
+        "case_queued": 1,
+        "contact_logged": 1,
+        "first_response": 1,
+        "stage_changed": 4,
+        "case_resolved": 1,
+        "case_closed": 1,
+    }
+)
 
 # Settings a developer's shell may hold that must not leak into the children.
 _CLEARED = ("DATABASE_URL", "SMTP_HOST", "API_KEYS", "API_KEYS_FILE", "TEMPORAL_ADDRESS")

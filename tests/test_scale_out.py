@@ -33,7 +33,16 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from tests.builders import customer_body, intake_body
-from tests.processes import Child, Processes, app_env, free_port, poll, processes, ready_api
+from tests.processes import (
+    PHONE_LIFECYCLE,
+    Child,
+    Processes,
+    app_env,
+    free_port,
+    poll,
+    processes,
+    ready_api,
+)
 from tests.stack import Inbox
 from workflows.case import CaseWorkflow
 
@@ -52,17 +61,6 @@ AGENT = {"Authorization": "Bearer key-ana"}
 OPS = {"Authorization": "Bearer key-ops"}
 CONTACT_CENTER = {"Authorization": "Bearer key-centralita"}
 
-PHONE_EVENTS = Counter(
-    {
-        "case_registered": 1,
-        "case_queued": 1,
-        "contact_logged": 1,
-        "first_response": 1,
-        "stage_changed": 4,
-        "case_resolved": 1,
-        "case_closed": 1,
-    }
-)
 REMOTE_EVENTS = Counter(
     {
         "case_registered": 1,
@@ -300,7 +298,7 @@ async def test_a_worker_killed_mid_lifecycle_loses_and_repeats_nothing(
     wrong = {
         c: dict(got)
         for c, got in logged.items()
-        if got != (REMOTE_EVENTS if cluster.started[c] else PHONE_EVENTS)
+        if got != (REMOTE_EVENTS if cluster.started[c] else PHONE_LIFECYCLE)
     }
     assert not wrong, f"{len(wrong)} cases with lost or repeated events: {wrong}"
     # The read model reached each workflow's last revision.

@@ -40,7 +40,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.workflow_gateway import open_case
 from tests.builders import case_input
-from tests.processes import Child, Processes, app_env, free_port, poll, processes, ready_api
+from tests.processes import (
+    PHONE_LIFECYCLE,
+    Child,
+    Processes,
+    app_env,
+    free_port,
+    poll,
+    processes,
+    ready_api,
+)
 from tests.stack import Inbox
 from workflows.case import CaseWorkflow
 from workflows.domain import Plan, Severity, SlaState
@@ -55,18 +64,6 @@ DOWN_FOR = timedelta(seconds=8)  # deadlines fall due across this stretch
 # is replayed; measured 4-10 s on 2 cores.
 FIRED_BOUND = timedelta(seconds=20)
 AGENT = {"Authorization": "Bearer key-ana"}
-# What every case records from intake to closure (phone path) besides its deadlines.
-LIFECYCLE = Counter(
-    {
-        "case_registered": 1,
-        "case_queued": 1,
-        "contact_logged": 1,
-        "first_response": 1,
-        "stage_changed": 4,
-        "case_resolved": 1,
-        "case_closed": 1,
-    }
-)
 
 
 @dataclass
@@ -279,7 +276,7 @@ async def test_timers_due_during_a_restart_fire_once_and_cases_go_on(rig: Rig) -
         logged: dict[str, Counter[str]] = {c: Counter() for c in cases}
         for case_id, type_, count in await cur.fetchall():
             logged[case_id][type_] = count
-    assert logged == {c: LIFECYCLE + deadlines[c] for c in cases}
+    assert logged == {c: PHONE_LIFECYCLE + deadlines[c] for c in cases}
     print(
         f"\nserver restart: {time.monotonic() - began:.1f} s; down "
         f"{(back_at - stopped_at).total_seconds():.1f} s; late breaches fired "
