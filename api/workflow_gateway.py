@@ -8,6 +8,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from google.protobuf.field_mask_pb2 import FieldMask
+from temporalio.api.common.v1 import Priority as PriorityProto
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflow.v1 import WorkflowExecutionOptions
+from temporalio.api.workflowservice.v1 import UpdateWorkflowExecutionOptionsRequest
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -27,9 +32,10 @@ from api.errors import ActionRefused, CaseNotFound, Forbidden, Unavailable
 from api.schemas import CaseOut, SlaOut
 from core.settings import Settings
 from workflows.case import CaseWorkflow
+from workflows.domain import Plan, Severity
 from workflows.messages import ActionResult, CaseInput
 from workflows.models import ActionInput, CaseState
-from workflows.priority import case_priority
+from workflows.priority import case_priority, priority_key
 from workflows.refusals import (
     ACTION_NOT_ALLOWED,
     CONSENT_NOT_PROVEN,
@@ -84,7 +90,13 @@ _BUSY_PAUSE = 0.05
 async def read_state(
     handle: WorkflowHandle[CaseWorkflow, ActionResult], wait: timedelta
 ) -> CaseState:
-    """The case from its workflow, retrying while Temporal says the workflow is busy."""
+    """The case from its workflow, retrying while Temporal says the workflow is busy.
+
+    Called after a change was applied, so a read that keeps failing must not look like a
+    failed change: Temporal's "busy" and a query the worker failed (an overloaded worker
+    fails a task that runs over 2 s and retries it) are retried until `wait` runs out,
+    then answered as `Unavailable` (503), which a retry with the same request_id reads.
+    """
     give_up = asyncio.get_running_loop().time() + wait.total_seconds()
     pause = _BUSY_PAUSE
     while True:
@@ -93,9 +105,17 @@ async def read_state(
             return await handle.query(
                 CaseWorkflow.state, rpc_timeout=timedelta(seconds=max(left, 0.5))
             )
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.RESOURCE_EXHAUSTED or left <= pause:
+        except (RPCError, WorkflowQueryFailedError) as exc:
+            busy = isinstance(exc, WorkflowQueryFailedError) or (
+                exc.status == RPCStatusCode.RESOURCE_EXHAUSTED
+            )
+            if not busy:
                 raise
+            if left <= pause:
+                raise Unavailable(
+                    f"case {handle.id} was changed but cannot be read now; "
+                    "retry with the same request_id to read it"
+                ) from exc
         await asyncio.sleep(pause)
         pause = min(pause * 2, 1.0)
 
@@ -126,7 +146,6 @@ async def open_case(
             CaseWorkflow.registration, start_workflow_operation=start, rpc_timeout=wait
         )
         handle = client.get_workflow_handle_for(CaseWorkflow.run, inp.case_id)
-        return await read_state(handle, wait)
     except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as exc:
         if isinstance(exc, RPCError) and exc.status != RPCStatusCode.DEADLINE_EXCEEDED:
             raise
@@ -138,6 +157,12 @@ async def open_case(
                 raise Unavailable("Temporal did not start the case in time; retry") from exc
             raise
         log.warning("case %s started but not yet registered by a worker", inp.case_id)
+        return None
+    try:
+        return await read_state(handle, wait)
+    except Unavailable:
+        # Registered, but not readable now: the client gets the case's id (202).
+        log.warning("case %s registered but could not be read back", inp.case_id)
         return None
 
 
@@ -243,3 +268,26 @@ async def _check_exists(client: Client, case_id: str, exc: RPCError) -> None:
         raise
     if described.status != WorkflowExecutionStatus.RUNNING:
         raise ActionRefused(f"case {case_id} is closed; no action is allowed", None, []) from exc
+
+
+async def reprioritize(client: Client, case_id: str, severity: Severity, plan: Plan) -> None:
+    """Give a reclassified case the task priority of its new severity and plan.
+
+    The priority set at start would otherwise stay, and a case raised to severity A would
+    still wait behind others in a deadline burst. Best effort: the reclassification is
+    already in the case, so a server that cannot change the priority is logged, not an
+    error for the agent.
+    """
+    key = priority_key(severity, plan)
+    request = UpdateWorkflowExecutionOptionsRequest(
+        namespace=client.namespace,
+        workflow_execution=WorkflowExecution(workflow_id=case_id),
+        workflow_execution_options=WorkflowExecutionOptions(
+            priority=PriorityProto(priority_key=key)
+        ),
+        update_mask=FieldMask(paths=["priority"]),
+    )
+    try:
+        await client.workflow_service.update_workflow_execution_options(request)
+    except RPCError as exc:
+        log.warning("case %s keeps its task priority (wanted %d): %s", case_id, key, exc)

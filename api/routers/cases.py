@@ -48,6 +48,7 @@ from api.workflow_gateway import (
     current_case,
     live_state,
     open_case,
+    reprioritize,
     send_update,
 )
 from core.store import CaseFilter, CaseSummary, StoredEvent, StoredNotification
@@ -352,7 +353,9 @@ async def change_severity(case_id: CaseId, body: SeverityIn, who: Agent, act: Ac
     policy version, so a new severity cannot restart the clock; a response or a breach
     already recorded stays. The case's history shows both commitments.
     """
-    return await act.send(case_id, CaseWorkflow.change_severity, ChangeSeverity, body, who)
+    out = await act.send(case_id, CaseWorkflow.change_severity, ChangeSeverity, body, who)
+    await reprioritize(act.temporal, case_id, out.severity, out.plan)
+    return out
 
 
 @router.post("/{case_id}/plan", response_model=CaseOut, responses=_ACTION)
@@ -362,4 +365,6 @@ async def change_plan(case_id: CaseId, body: PlanIn, who: Supervisor, act: Actio
     The response deadline is recomputed as for a severity change: from the registration
     instant, under the case's policy version, keeping a response or a breach already recorded.
     """
-    return await act.send(case_id, CaseWorkflow.change_plan, ChangePlan, body, who)
+    out = await act.send(case_id, CaseWorkflow.change_plan, ChangePlan, body, who)
+    await reprioritize(act.temporal, case_id, out.severity, out.plan)
+    return out
