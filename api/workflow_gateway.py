@@ -270,6 +270,10 @@ async def _check_exists(client: Client, case_id: str, exc: RPCError) -> None:
         raise ActionRefused(f"case {case_id} is closed; no action is allowed", None, []) from exc
 
 
+# The agent's answer waits for this call: bounded, and its failure only logged.
+_REPRIORITIZE_TIMEOUT = timedelta(seconds=3)
+
+
 async def reprioritize(client: Client, case_id: str, severity: Severity, plan: Plan) -> None:
     """Give a reclassified case the task priority of its new severity and plan.
 
@@ -288,6 +292,8 @@ async def reprioritize(client: Client, case_id: str, severity: Severity, plan: P
         update_mask=FieldMask(paths=["priority"]),
     )
     try:
-        await client.workflow_service.update_workflow_execution_options(request)
+        await client.workflow_service.update_workflow_execution_options(
+            request, timeout=_REPRIORITIZE_TIMEOUT
+        )
     except RPCError as exc:
         log.warning("case %s keeps its task priority (wanted %d): %s", case_id, key, exc)

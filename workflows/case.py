@@ -64,7 +64,8 @@ class CaseWorkflow:
 
     Workflow code must replay exactly as it ran: time comes from `workflow.now()`, ids from
     `workflow.uuid4()`, and any change in what it schedules or draws goes behind a
-    `workflow.patched` marker (`EFFECT_LANES`, `DECISION_MAILS`), or the histories in
+    `workflow.patched` marker (`EFFECT_LANES`, `DECISION_MAILS`,
+    `workflows.timer.FIRED_TIMER_IS_DUE`), or the histories in
     `tests/histories/` stop replaying. Every update has a validator that refuses before
     history; its handler re-checks (a deadline may have fired in between) and answers a retry
     with the same `request_id` instead of applying it twice.
